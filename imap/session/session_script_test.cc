@@ -1,0 +1,256 @@
+// Session behaviour against a scripted server on loopback: the exchanges a
+// real server rarely volunteers (stalls, cuts, BYE mid-command, missing
+// STARTTLS), asserted byte for byte.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "imap/session/session.h"
+#include "imap/util/error_kind.h"
+#include "tests/fixtures/loopback_listener.h"
+
+namespace imap {
+namespace {
+
+using ::testing::HasSubstr;
+
+// One step of a server script: send bytes, or read one line from the
+// client (which is recorded), or wait for the client to hang up.
+struct Step {
+  enum Kind { kSend, kReadLine, kWaitForClose } kind;
+  std::string data;
+};
+Step Send(std::string s) { return {Step::kSend, std::move(s)}; }
+Step ReadLine() { return {Step::kReadLine, ""}; }
+Step WaitForClose() { return {Step::kWaitForClose, ""}; }
+
+// Accepts one connection on 127.0.0.1 and plays the script, then closes.
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(std::vector<Step> script) : script_(std::move(script)) {
+    EXPECT_GE(listener_.fd(), 0);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~ScriptedServer() { thread_.join(); }
+  int port() const { return listener_.port(); }
+  std::string received() {
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+
+ private:
+  void Run() {
+    const int fd = listener_.Accept();
+    if (fd < 0) return;
+    std::string pending;
+    auto fill = [&]() {
+      char buf[4096];
+      const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) return false;
+      pending.append(buf, static_cast<size_t>(n));
+      absl::MutexLock lock(&mu_);
+      received_.append(buf, static_cast<size_t>(n));
+      return true;
+    };
+    for (const Step& step : script_) {
+      if (step.kind == Step::kSend) {
+        send(fd, step.data.data(), step.data.size(), MSG_NOSIGNAL);
+      } else if (step.kind == Step::kReadLine) {
+        while (pending.find('\n') == std::string::npos && fill()) {
+        }
+        const size_t nl = pending.find('\n');
+        pending.erase(0, nl == std::string::npos ? pending.size() : nl + 1);
+      } else {
+        while (fill()) {
+        }
+      }
+    }
+    close(fd);
+  }
+
+  std::vector<Step> script_;
+  testing_fixtures::LoopbackListener listener_;
+  std::thread thread_;
+  absl::Mutex mu_;
+  std::string received_ ABSL_GUARDED_BY(mu_);
+};
+
+std::unique_ptr<Session> Connect(const ScriptedServer& server, absl::Duration timeout,
+                                 bool allow_plaintext = true) {
+  absl::StatusOr<std::unique_ptr<Transport>> t =
+      DialTcp("127.0.0.1", server.port(), absl::Now() + absl::Seconds(5));
+  EXPECT_TRUE(t.ok()) << t.status();
+  SessionOptions options;
+  options.response_timeout = timeout;
+  options.allow_plaintext_auth = allow_plaintext;
+  return std::make_unique<Session>(*std::move(t), options);
+}
+
+TEST(SessionScriptTest, LoginAndExamine) {
+  ScriptedServer server({
+      Send("* OK [CAPABILITY IMAP4rev1 LITERAL+] hello\r\n"),
+      ReadLine(),
+      Send("A1 OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n"),
+      ReadLine(),
+      Send("* FLAGS (\\Seen \\Deleted)\r\n* 7 EXISTS\r\n* OK [UIDVALIDITY 42] x\r\n"
+           "* OK [UIDNEXT 8] y\r\nA2 OK [READ-ONLY] done\r\n"),
+      ReadLine(),
+      Send("* BYE bye\r\nA3 OK Logout completed\r\n"),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  EXPECT_TRUE(s->HasCapability("literal+"));
+  ASSERT_TRUE(s->Login("alice", "pw", AuthMethod::kLogin).ok());
+  EXPECT_TRUE(s->HasCapability("IDLE"));
+  EXPECT_FALSE(s->HasCapability("LITERAL+"));
+  absl::StatusOr<MailboxInfo> box = s->Examine("Entw\xc3\xbc" "rfe");
+  ASSERT_TRUE(box.ok()) << box.status();
+  EXPECT_EQ(box->exists, 7u);
+  EXPECT_EQ(box->uid_validity, 42u);
+  EXPECT_EQ(box->uid_next, 8u);
+  EXPECT_TRUE(box->read_only);
+  EXPECT_THAT(box->flags, ::testing::ElementsAre("\\Seen", "\\Deleted"));
+  EXPECT_TRUE(s->Logout().ok());
+  EXPECT_EQ(server.received(),
+            "A1 LOGIN alice \"pw\"\r\nA2 EXAMINE Entw&APw-rfe\r\nA3 LOGOUT\r\n");
+}
+
+TEST(SessionScriptTest, SynchronizingLiteralWaitsForContinuation) {
+  ScriptedServer server({
+      Send("* OK hello\r\n"),
+      ReadLine(),
+      Send("* CAPABILITY IMAP4rev1\r\nA1 OK\r\n"),
+      ReadLine(),
+      Send("+ go ahead\r\n"),
+      ReadLine(),
+      Send("A2 OK welcome\r\n"),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  ASSERT_TRUE(s->Login("j\xc3\xb6rg", "pw", AuthMethod::kAuto).ok());
+  EXPECT_EQ(server.received(),
+            "A1 CAPABILITY\r\nA2 LOGIN {5}\r\nj\xc3\xb6rg \"pw\"\r\n");
+}
+
+TEST(SessionScriptTest, AuthenticatePlainWithoutSaslIr) {
+  ScriptedServer server({
+      Send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n"),
+      ReadLine(),
+      Send("+ \r\n"),
+      ReadLine(),
+      Send("A1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  absl::Status st = s->Login("alice", "wrong", AuthMethod::kAuto);
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(GetErrorKind(st), ErrorKind::kAuth);
+  EXPECT_THAT(st.message(), HasSubstr("[AUTHENTICATIONFAILED] Authentication failed."));
+  EXPECT_THAT(st.message(), ::testing::Not(HasSubstr("wrong")));
+  // base64("\0alice\0wrong")
+  EXPECT_EQ(server.received(), "A1 AUTHENTICATE PLAIN\r\nAGFsaWNlAHdyb25n\r\n");
+}
+
+TEST(SessionScriptTest, NoStartTlsMeansNoCredentials) {
+  ScriptedServer server({
+      Send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n"),
+      WaitForClose(),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5), /*allow_plaintext=*/false);
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  absl::Status tls = s->StartTls(TlsOptions{"localhost", "", false});
+  EXPECT_EQ(tls.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(GetErrorKind(tls), ErrorKind::kTls);
+  absl::Status login = s->Login("alice", "secret", AuthMethod::kAuto);
+  EXPECT_EQ(login.code(), absl::StatusCode::kFailedPrecondition);
+  s.reset();  // hang up so the server can finish
+  EXPECT_EQ(server.received(), "");
+}
+
+TEST(SessionScriptTest, SilentServerTimesOut) {
+  ScriptedServer server({WaitForClose()});
+  std::unique_ptr<Session> s = Connect(server, absl::Milliseconds(300));
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Greeting> g = s->ReadGreeting();
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(g.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(GetErrorKind(g.status()), ErrorKind::kTimeout);
+  EXPECT_GE(took, absl::Milliseconds(290));
+  s.reset();
+}
+
+TEST(SessionScriptTest, ByeInTheMiddleOfACommand) {
+  ScriptedServer server({
+      Send("* OK hi\r\n"),
+      ReadLine(),
+      Send("* BYE Server shutting down\r\n"),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  absl::Status st = s->Noop();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(st.message(), HasSubstr("Server shutting down"));
+}
+
+TEST(SessionScriptTest, CutInsideALiteral) {
+  ScriptedServer server({
+      Send("* OK hi\r\n"),
+      ReadLine(),
+      Send("* 1 FETCH (BODY[] {100}\r\nonly a few bytes"),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  absl::Status st = s->Noop();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(GetErrorKind(st), ErrorKind::kProtocol);
+}
+
+TEST(SessionScriptTest, GreetingByeAndGarbage) {
+  {
+    ScriptedServer server({Send("* BYE too many connections\r\n")});
+    std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+    absl::StatusOr<Greeting> g = s->ReadGreeting();
+    EXPECT_EQ(g.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(g.status().message(), HasSubstr("too many connections"));
+  }
+  {
+    ScriptedServer server({Send("SSH-2.0-OpenSSH_9.2\r\n")});
+    std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+    absl::StatusOr<Greeting> g = s->ReadGreeting();
+    EXPECT_EQ(g.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(GetErrorKind(g.status()), ErrorKind::kProtocol);
+  }
+}
+
+TEST(SessionScriptTest, MissingFolderIsNotFound) {
+  ScriptedServer server({
+      Send("* PREAUTH ready\r\n"),
+      ReadLine(),
+      Send("A1 NO Mailbox doesn't exist: Nope\r\n"),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  absl::StatusOr<Greeting> g = s->ReadGreeting();
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->status, wire::StatusWord::kPreauth);
+  absl::StatusOr<MailboxInfo> box = s->Examine("Nope");
+  EXPECT_EQ(box.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(GetErrorKind(box.status()), ErrorKind::kNoMailbox);
+  EXPECT_THAT(box.status().message(), HasSubstr("Mailbox doesn't exist"));
+}
+
+TEST(SessionScriptTest, ClosedPortIsRefused) {
+  absl::StatusOr<std::unique_ptr<Transport>> t = DialTcp(
+      "127.0.0.1", testing_fixtures::PickFreePort(), absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(GetErrorKind(t.status()), ErrorKind::kRefused);
+}
+
+}  // namespace
+}  // namespace imap

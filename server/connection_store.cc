@@ -1,0 +1,180 @@
+#include "server/connection_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace server {
+namespace {
+
+using connector::v1::Connection;
+
+constexpr char kStoreFile[] = "connections.json";
+constexpr char kTempPrefix[] = "connections.json.tmp.";
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("cannot write", path);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FsyncPath(const std::string& path, int flags) {
+  const int fd = open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", path);
+  const int rc = fsync(fd);
+  close(fd);
+  return rc == 0 ? absl::OkStatus() : Errno("cannot fsync", path);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ConnectionStore>> ConnectionStore::Open(const std::string& data_dir) {
+  if (data_dir.empty()) return absl::InvalidArgumentError("data directory is empty");
+  if (mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Errno("cannot create data directory", data_dir);
+  }
+  struct stat st;
+  if (stat(data_dir.c_str(), &st) != 0) return Errno("cannot stat", data_dir);
+  if (!S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(data_dir, " is not a directory"));
+
+  // Temporary files left by a crash mid-write were never renamed into place;
+  // the store file is still the last complete version.
+  if (DIR* d = opendir(data_dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (absl::StartsWith(e->d_name, kTempPrefix)) {
+        unlink(absl::StrCat(data_dir, "/", e->d_name).c_str());
+      }
+    }
+    closedir(d);
+  }
+
+  std::unique_ptr<ConnectionStore> store(
+      new ConnectionStore(data_dir, absl::StrCat(data_dir, "/", kStoreFile)));
+  absl::MutexLock lock(&store->mu_);
+  absl::Status s = store->Load();
+  if (!s.ok()) return s;
+  return store;
+}
+
+absl::Status ConnectionStore::Load() {
+  const int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::OkStatus();  // a new store
+    return Errno("cannot open", path_);
+  }
+  std::string data;
+  char buf[65536];
+  while (true) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return Errno("cannot read", path_);
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  // Tighten permissions of a store written by an older or careless copy.
+  chmod(path_.c_str(), 0600);
+
+  connector::v1::ListConnectionsResponse stored;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;  // a newer server may have added fields
+  const auto parsed = google::protobuf::util::JsonStringToMessage(data, &stored, options);
+  if (!parsed.ok()) {
+    return absl::DataLossError(absl::StrCat("store file ", path_, " does not parse: ",
+                                            parsed.message().as_string(),
+                                            "; fix or move it away to start empty"));
+  }
+  for (const Connection& c : stored.connections()) connections_[c.name()] = c;
+  return absl::OkStatus();
+}
+
+absl::Status ConnectionStore::Save(const std::map<std::string, Connection>& connections) const {
+  connector::v1::ListConnectionsResponse stored;
+  for (const auto& [name, c] : connections) *stored.add_connections() = c;
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  const auto printed = google::protobuf::util::MessageToJsonString(stored, &json, options);
+  if (!printed.ok()) return absl::InternalError(printed.message().as_string());
+
+  const std::string temp = absl::StrCat(dir_, "/", kTempPrefix, getpid());
+  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("cannot create", temp);
+  absl::Status s = WriteAll(fd, json, temp);
+  if (s.ok() && fsync(fd) != 0) s = Errno("cannot fsync", temp);
+  close(fd);
+  if (s.ok() && rename(temp.c_str(), path_.c_str()) != 0) s = Errno("cannot rename onto", path_);
+  if (!s.ok()) {
+    unlink(temp.c_str());
+    return s;
+  }
+  // The rename is durable only once the directory entry is.
+  return FsyncPath(dir_, O_RDONLY | O_DIRECTORY);
+}
+
+absl::StatusOr<Connection> ConnectionStore::Get(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = connections_.find(name);
+  if (it == connections_.end()) {
+    return absl::NotFoundError(absl::StrCat("no connection named '", name, "'"));
+  }
+  return it->second;
+}
+
+std::vector<Connection> ConnectionStore::List() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<Connection> out;
+  out.reserve(connections_.size());
+  for (const auto& [name, c] : connections_) out.push_back(c);
+  return out;
+}
+
+absl::Status ConnectionStore::Put(const Connection& connection, bool* replaced) {
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, Connection> next = connections_;
+  const bool existed = next.count(connection.name()) > 0;
+  next[connection.name()] = connection;
+  absl::Status s = Save(next);
+  if (!s.ok()) return s;
+  connections_ = std::move(next);
+  if (replaced != nullptr) *replaced = existed;
+  return absl::OkStatus();
+}
+
+absl::Status ConnectionStore::Delete(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  if (connections_.count(name) == 0) {
+    return absl::NotFoundError(absl::StrCat("no connection named '", name, "'"));
+  }
+  std::map<std::string, Connection> next = connections_;
+  next.erase(name);
+  absl::Status s = Save(next);
+  if (!s.ok()) return s;
+  connections_ = std::move(next);
+  return absl::OkStatus();
+}
+
+}  // namespace server

@@ -1,0 +1,62 @@
+// Durable storage of connections under the server's data directory: one
+// JSON file, replaced atomically on every change (write a temporary file,
+// fsync, rename, fsync the directory), readable by the server's user only.
+//
+//   absl::StatusOr<std::unique_ptr<ConnectionStore>> store = ConnectionStore::Open("/data");
+//   (*store)->Put(connection);
+#ifndef SERVER_CONNECTION_STORE_H_
+#define SERVER_CONNECTION_STORE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "connector/v1/connector.pb.h"
+
+namespace server {
+
+// Thread-safe.
+class ConnectionStore {
+ public:
+  // Opens (creating if needed, mode 0700) `data_dir` and loads the store.
+  // Fails if the store file exists but cannot be read or parsed: a store
+  // is never silently replaced by an empty one.
+  static absl::StatusOr<std::unique_ptr<ConnectionStore>> Open(const std::string& data_dir);
+
+  // The stored connection, password included. NOT_FOUND if absent.
+  absl::StatusOr<connector::v1::Connection> Get(const std::string& name) const;
+
+  // Every stored connection, sorted by name, passwords included.
+  std::vector<connector::v1::Connection> List() const;
+
+  // Stores `connection` under its name, replacing any other of that name;
+  // durable when this returns OK. *replaced (if given) says whether one
+  // was replaced. On error the store is unchanged, on disk and in memory.
+  absl::Status Put(const connector::v1::Connection& connection, bool* replaced = nullptr);
+
+  // Removes a connection. NOT_FOUND if absent.
+  absl::Status Delete(const std::string& name);
+
+  // The store file's path.
+  const std::string& path() const { return path_; }
+
+ private:
+  ConnectionStore(std::string dir, std::string path) : dir_(std::move(dir)), path_(std::move(path)) {}
+  absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Save(const std::map<std::string, connector::v1::Connection>& connections) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string dir_;
+  const std::string path_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, connector::v1::Connection> connections_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace server
+
+#endif  // SERVER_CONNECTION_STORE_H_

@@ -1,0 +1,251 @@
+#include "server/connection_validation.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "imap/session/transport.h"
+#include "imap/util/utf8.h"
+#include "server/datetime_format.h"
+#include "server/server_url.h"
+#include "server/status_convert.h"
+
+namespace server {
+namespace {
+
+using connector::v1::AuthMechanism_IsValid;
+using connector::v1::Connection;
+using connector::v1::Security;
+
+constexpr size_t kMaxNameBytes = 128;
+constexpr size_t kMaxUsernameBytes = 1024;
+constexpr size_t kMaxPasswordBytes = 4096;
+constexpr size_t kMaxQueryBytes = 65536;
+constexpr size_t kMaxFolderBytes = 1000;
+constexpr size_t kMaxCaBundleBytes = 1 << 20;
+constexpr int kMinTimeoutMs = 100;
+constexpr int kMaxTimeoutMs = 3600000;
+
+class Checker {
+ public:
+  explicit Checker(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  void Fail(absl::string_view field, std::string description) {
+    violations_.push_back({absl::StrCat(prefix_, ".", field), std::move(description)});
+  }
+  bool ok() const { return violations_.empty(); }
+  const std::vector<FieldViolation>& violations() const { return violations_; }
+
+  // Checks a free-text field: valid UTF-8, no control characters from
+  // `forbidden`, at most `max_bytes`.
+  bool Text(absl::string_view field, absl::string_view value, size_t max_bytes,
+            bool allow_control) {
+    if (value.size() > max_bytes) {
+      Fail(field, absl::StrCat("is ", value.size(), " bytes long; at most ", max_bytes, " allowed"));
+      return false;
+    }
+    size_t bad = 0;
+    if (!imap::IsValidUtf8(value, &bad)) {
+      Fail(field, absl::StrCat("is not valid UTF-8 (byte ", bad + 1, ")"));
+      return false;
+    }
+    for (size_t i = 0; i < value.size(); ++i) {
+      const auto c = static_cast<unsigned char>(value[i]);
+      const bool forbidden = c == 0 || c == '\r' || c == '\n' ||
+                             (!allow_control && (c < 0x20 || c == 0x7f));
+      if (forbidden) {
+        Fail(field, absl::StrCat("contains a control character (byte ", i + 1, ")"));
+        return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  std::string prefix_;
+  std::vector<FieldViolation> violations_;
+};
+
+absl::string_view SecurityName(Security s) {
+  switch (s) {
+    case connector::v1::SECURITY_IMPLICIT_TLS:
+      return "IMPLICIT_TLS";
+    case connector::v1::SECURITY_STARTTLS:
+      return "STARTTLS";
+    case connector::v1::SECURITY_NONE:
+      return "NONE";
+    default:
+      return "UNSPECIFIED";
+  }
+}
+
+}  // namespace
+
+connector::v1::Connection WithoutPassword(const connector::v1::Connection& c) {
+  Connection out = c;
+  out.clear_password();
+  out.set_has_password(!c.password().empty());
+  return out;
+}
+
+absl::StatusOr<ValidConnection> ValidateConnection(const Connection& input,
+                                                   const ValidationContext& context) {
+  Checker check(context.field_prefix);
+  ValidConnection result;
+  Connection& c = result.connection;
+  c = input;
+
+  // name
+  if (c.name().empty()) {
+    check.Fail("name", "is required");
+  } else if (check.Text("name", c.name(), kMaxNameBytes, /*allow_control=*/false)) {
+    if (c.name().find('/') != std::string::npos) check.Fail("name", "must not contain '/'");
+    if (absl::StripAsciiWhitespace(c.name()) != c.name()) {
+      check.Fail("name", "must not start or end with white space");
+    }
+  }
+
+  if (!c.has_is_active()) c.set_is_active(true);
+
+  // cloud_agent: this server runs only its own agent's connections.
+  if (c.cloud_agent().empty()) {
+    c.set_cloud_agent(context.agent);
+  } else if (c.cloud_agent() != context.agent) {
+    check.Fail("cloud_agent", absl::StrCat("names agent '", c.cloud_agent(), "', but this server is agent '",
+                                           context.agent, "'; leave it empty or use '",
+                                           context.agent, "'"));
+  }
+
+  if (c.implementation_type() != connector::v1::IMPLEMENTATION_TYPE_DEFAULT) {
+    check.Fail("implementation_type",
+               absl::StrCat("value ", static_cast<int>(c.implementation_type()),
+                            " is not supported; only DEFAULT (the native IMAP engine) exists"));
+  }
+
+  if (!c.has_is_source()) c.set_is_source(true);
+  if (!c.has_is_target()) c.set_is_target(false);
+  if (!c.is_source() && !c.is_target()) {
+    check.Fail("is_source", "a connection must be a source, a target, or both");
+  }
+
+  if (c.timeout_ms() == 0) {
+    c.set_timeout_ms(kDefaultTimeoutMs);
+  } else if (c.timeout_ms() < kMinTimeoutMs || c.timeout_ms() > kMaxTimeoutMs) {
+    check.Fail("timeout_ms", absl::StrCat("is ", c.timeout_ms(), "; use 0 (default ",
+                                          kDefaultTimeoutMs, ") or ", kMinTimeoutMs, " to ",
+                                          kMaxTimeoutMs, " milliseconds"));
+  }
+
+  check.Text("query", c.query(), kMaxQueryBytes, /*allow_control=*/true);
+
+  if (absl::Status s = ValidateDateTimeFormat(c.datetime_format()); !s.ok()) {
+    check.Fail("datetime_format", std::string(s.message()));
+  } else {
+    const absl::Time sample = absl::FromCivil(absl::CivilSecond(2024, 1, 6, 9, 5, 7), absl::UTCTimeZone()) +
+                              absl::Milliseconds(250);
+    result.notes.push_back(absl::StrCat("datetime_format renders 2024-01-06 09:05:07.250 UTC as \"",
+                                        FormatDateTime(sample, c.datetime_format()), "\""));
+  }
+
+  if (c.username().empty()) {
+    check.Fail("username", "is required");
+  } else {
+    check.Text("username", c.username(), kMaxUsernameBytes, /*allow_control=*/false);
+  }
+
+  if (c.password().empty()) {
+    if (context.stored_password.empty()) {
+      check.Fail("password", "is required");
+    } else {
+      c.set_password(context.stored_password);
+      result.notes.push_back("password left empty: the stored password is kept");
+    }
+  } else if (c.password().size() > kMaxPasswordBytes) {
+    check.Fail("password", absl::StrCat("is longer than ", kMaxPasswordBytes, " bytes"));
+  } else if (c.password().find('\0') != std::string::npos) {
+    check.Fail("password", "contains a NUL byte, which IMAP cannot send");
+  }
+
+  // server_url, port and security depend on each other.
+  if (!Security_IsValid(c.security())) {
+    check.Fail("security", absl::StrCat("value ", static_cast<int>(c.security()), " is unknown"));
+  }
+  if (c.port() < 0 || c.port() > 65535) {
+    check.Fail("port", absl::StrCat("is ", c.port(), "; use 0 (default) or 1 to 65535"));
+  }
+  absl::StatusOr<ServerUrl> url = ParseServerUrl(c.server_url());
+  if (c.server_url().empty()) {
+    check.Fail("server_url", "is required, e.g. imap.example.com or imaps://imap.example.com:993");
+  } else if (!url.ok()) {
+    check.Fail("server_url", std::string(url.status().message()));
+  } else {
+    Security effective = c.security();
+    if (url->scheme == UrlScheme::kImaps) {
+      if (effective == connector::v1::SECURITY_STARTTLS || effective == connector::v1::SECURITY_NONE) {
+        check.Fail("security", absl::StrCat("is ", SecurityName(effective),
+                                            " but server_url says imaps:// (implicit TLS)"));
+      }
+      effective = connector::v1::SECURITY_IMPLICIT_TLS;
+    } else if (url->scheme == UrlScheme::kImap) {
+      if (effective == connector::v1::SECURITY_IMPLICIT_TLS) {
+        check.Fail("security", "is IMPLICIT_TLS but server_url says imap:// (STARTTLS or none)");
+      }
+      if (effective == connector::v1::SECURITY_UNSPECIFIED) effective = connector::v1::SECURITY_STARTTLS;
+    } else if (effective == connector::v1::SECURITY_UNSPECIFIED) {
+      effective = connector::v1::SECURITY_IMPLICIT_TLS;
+    }
+    int port = c.port();
+    if (url->port != 0) {
+      if (port != 0 && port != url->port) {
+        check.Fail("port", absl::StrCat("is ", port, " but server_url names port ", url->port,
+                                        "; give the port in one place"));
+      }
+      port = url->port;
+    }
+    if (port == 0) port = effective == connector::v1::SECURITY_IMPLICIT_TLS ? 993 : 143;
+    c.set_effective_host(url->host);
+    c.set_effective_port(port);
+    c.set_effective_security(effective);
+    if (url->from_email) {
+      result.notes.push_back(absl::StrCat("server_url is an e-mail address; connecting to its domain '",
+                                          url->host, "' (enter the IMAP host if it differs, "
+                                          "e.g. imap.", url->host, ")"));
+    }
+  }
+
+  // TLS settings
+  const connector::v1::TlsSettings& tls = c.tls();
+  if (!tls.ca_bundle_pem().empty()) {
+    if (tls.insecure_skip_verify()) {
+      check.Fail("tls.insecure_skip_verify", "cannot be combined with tls.ca_bundle_pem; choose one");
+    }
+    if (tls.ca_bundle_pem().size() > kMaxCaBundleBytes) {
+      check.Fail("tls.ca_bundle_pem", absl::StrCat("is larger than ", kMaxCaBundleBytes, " bytes"));
+    } else if (absl::StatusOr<int> n = imap::CountPemCertificates(tls.ca_bundle_pem()); !n.ok()) {
+      check.Fail("tls.ca_bundle_pem", std::string(n.status().message()));
+    }
+  }
+  if (tls.insecure_skip_verify()) {
+    result.notes.push_back(
+        "tls.insecure_skip_verify is set: any certificate is accepted, so the connection can be "
+        "intercepted");
+  }
+  if (c.effective_security() == connector::v1::SECURITY_NONE) {
+    result.notes.push_back("security is NONE: the password travels unencrypted");
+  }
+
+  if (!connector::v1::AuthMechanism_IsValid(c.auth_mechanism())) {
+    check.Fail("auth_mechanism", absl::StrCat("value ", static_cast<int>(c.auth_mechanism()),
+                                              " is unknown; use AUTO, LOGIN or PLAIN"));
+  }
+
+  if (c.default_folder().empty()) c.set_default_folder("INBOX");
+  check.Text("default_folder", c.default_folder(), kMaxFolderBytes, /*allow_control=*/false);
+
+  if (!check.ok()) return InvalidFields(check.violations());
+  c.set_has_password(!c.password().empty());
+  return result;
+}
+
+}  // namespace server

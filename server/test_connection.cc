@@ -1,0 +1,277 @@
+#include "server/test_connection.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "imap/session/session.h"
+#include "imap/session/transport.h"
+#include "imap/util/error_kind.h"
+
+namespace server {
+namespace {
+
+using connector::v1::Connection;
+using connector::v1::FailureCategory;
+using connector::v1::Stage;
+using connector::v1::TestConnectionResponse;
+
+FailureCategory CategoryOf(const absl::Status& s) {
+  switch (imap::GetErrorKind(s)) {
+    case imap::ErrorKind::kDns:
+      return connector::v1::FAILURE_CATEGORY_DNS;
+    case imap::ErrorKind::kRefused:
+      return connector::v1::FAILURE_CATEGORY_REFUSED;
+    case imap::ErrorKind::kTimeout:
+      return connector::v1::FAILURE_CATEGORY_TIMEOUT;
+    case imap::ErrorKind::kTls:
+      return connector::v1::FAILURE_CATEGORY_TLS;
+    case imap::ErrorKind::kCertificate:
+      return connector::v1::FAILURE_CATEGORY_CERTIFICATE;
+    case imap::ErrorKind::kAuth:
+      return connector::v1::FAILURE_CATEGORY_AUTH_FAILED;
+    case imap::ErrorKind::kNoMailbox:
+      return connector::v1::FAILURE_CATEGORY_FOLDER_NOT_FOUND;
+    default:
+      if (s.code() == absl::StatusCode::kDeadlineExceeded) return connector::v1::FAILURE_CATEGORY_TIMEOUT;
+      if (s.code() == absl::StatusCode::kUnauthenticated) return connector::v1::FAILURE_CATEGORY_AUTH_FAILED;
+      return connector::v1::FAILURE_CATEGORY_PROTOCOL;
+  }
+}
+
+// Advice for the admin, by category.
+std::string Advice(FailureCategory category, const Connection& c) {
+  switch (category) {
+    case connector::v1::FAILURE_CATEGORY_DNS:
+      return absl::StrCat("The host name '", c.effective_host(),
+                          "' does not resolve from this agent. Check server_url for typos.");
+    case connector::v1::FAILURE_CATEGORY_REFUSED:
+      return absl::StrCat("Nothing accepted a connection at ", c.effective_host(), " port ",
+                          c.effective_port(),
+                          ". Check the port (993 for implicit TLS, 143 for STARTTLS) and that the "
+                          "server is reachable from this agent.");
+    case connector::v1::FAILURE_CATEGORY_TIMEOUT:
+      return absl::StrCat("The server did not answer within ", c.timeout_ms(),
+                          " ms. Check the port and security setting (a TLS port answers nothing "
+                          "to a plain connection, and the other way round), firewalls, or raise "
+                          "timeout_ms.");
+    case connector::v1::FAILURE_CATEGORY_TLS:
+      return "TLS could not be set up. Check the security setting against what the port expects.";
+    case connector::v1::FAILURE_CATEGORY_CERTIFICATE:
+      return "The server's certificate is not trusted for this host. If the server uses a private "
+             "CA or a self-signed certificate, put it in tls.ca_bundle_pem; if the host name "
+             "differs from the certificate's, use the name the certificate was issued for.";
+    case connector::v1::FAILURE_CATEGORY_AUTH_FAILED:
+      return "The server refused the login. Check username and password (some providers need an "
+             "app password) and auth_mechanism.";
+    case connector::v1::FAILURE_CATEGORY_FOLDER_NOT_FOUND:
+      return absl::StrCat("The folder '", c.default_folder(),
+                          "' cannot be opened. Check default_folder (names are case-sensitive "
+                          "except INBOX, and the hierarchy separator depends on the server).");
+    default:
+      return "The server did not speak IMAP as expected. Check that server_url and port point to "
+             "an IMAP server.";
+  }
+}
+
+// Runs stages and records them in the response.
+class StageRunner {
+ public:
+  StageRunner(TestConnectionResponse* response, absl::Time deadline,
+              const std::function<bool()>& cancelled)
+      : response_(response), deadline_(deadline), cancelled_(cancelled) {}
+
+  // Runs `step` as stage `name`. `step` returns a detail line or an error.
+  // Returns false if the test must stop here.
+  template <typename Fn>
+  bool Run(absl::string_view name, Fn step) {
+    if (!interrupted_.ok()) return false;
+    if (cancelled_ && cancelled_()) {
+      interrupted_ = absl::CancelledError("TestConnection was cancelled by the client");
+      return false;
+    }
+    const absl::Time start = absl::Now();
+    absl::StatusOr<std::string> detail = step();
+    Stage* stage = response_->add_stages();
+    stage->set_name(std::string(name));
+    stage->set_duration_ms(absl::ToDoubleMilliseconds(absl::Now() - start));
+    if (detail.ok()) {
+      stage->set_result(Stage::OK);
+      stage->set_detail(*std::move(detail));
+      return true;
+    }
+    stage->set_result(Stage::FAILED);
+    stage->set_detail(std::string(detail.status().message()));
+    if (absl::Now() >= deadline_) {
+      interrupted_ = absl::DeadlineExceededError(
+          absl::StrCat("the call's deadline passed during stage ", name));
+      return false;
+    }
+    failure_ = detail.status();
+    failed_stage_ = std::string(name);
+    return false;
+  }
+
+  void Skip(absl::string_view name, absl::string_view why) {
+    Stage* stage = response_->add_stages();
+    stage->set_name(std::string(name));
+    stage->set_result(Stage::SKIPPED);
+    stage->set_detail(std::string(why));
+  }
+
+  const absl::Status& interrupted() const { return interrupted_; }
+  const absl::Status& failure() const { return failure_; }
+  const std::string& failed_stage() const { return failed_stage_; }
+
+ private:
+  TestConnectionResponse* response_;
+  absl::Time deadline_;
+  const std::function<bool()>& cancelled_;
+  absl::Status interrupted_;
+  absl::Status failure_;
+  std::string failed_stage_;
+};
+
+}  // namespace
+
+absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, absl::Time deadline,
+                                                         const std::function<bool()>& cancelled) {
+  TestConnectionResponse response;
+  response.set_host(c.effective_host());
+  response.set_port(c.effective_port());
+  response.set_security(c.effective_security());
+  response.set_folder(c.default_folder());
+
+  const absl::Duration timeout = absl::Milliseconds(c.timeout_ms());
+  auto wait_until = [&] { return std::min(absl::Now() + timeout, deadline); };
+  const bool implicit_tls = c.effective_security() == connector::v1::SECURITY_IMPLICIT_TLS;
+  const bool starttls = c.effective_security() == connector::v1::SECURITY_STARTTLS;
+  imap::TlsOptions tls;
+  tls.server_name = c.effective_host();
+  tls.extra_ca_pem = c.tls().ca_bundle_pem();
+  tls.insecure_skip_verify = c.tls().insecure_skip_verify();
+
+  StageRunner runner(&response, deadline, cancelled);
+  std::unique_ptr<imap::Transport> transport;
+  std::unique_ptr<imap::Session> session;
+  bool preauth = false;
+  auto record_capabilities = [&] {
+    response.clear_capabilities();
+    for (const std::string& cap : session->capabilities()) response.add_capabilities(cap);
+  };
+
+  bool ok = runner.Run("connect", [&]() -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::unique_ptr<imap::Transport>> t =
+        imap::DialTcp(c.effective_host(), c.effective_port(), wait_until());
+    if (!t.ok()) return t.status();
+    transport = *std::move(t);
+    return absl::StrCat("connected to ", transport->PeerAddress());
+  });
+  if (ok && implicit_tls) {
+    ok = runner.Run("tls", [&]() -> absl::StatusOr<std::string> {
+      absl::Status s = transport->StartTls(tls, wait_until());
+      if (!s.ok()) return s;
+      return absl::StrCat(transport->TlsDescription(),
+                          tls.insecure_skip_verify ? ", certificate NOT verified"
+                                                   : ", certificate verified for " + tls.server_name);
+    });
+  } else if (ok) {
+    runner.Skip("tls", starttls ? "STARTTLS is used instead" : "security is NONE");
+  }
+  if (ok) {
+    imap::SessionOptions options;
+    options.response_timeout = timeout;
+    options.overall_deadline = deadline;
+    options.allow_plaintext_auth = c.effective_security() == connector::v1::SECURITY_NONE;
+    session = std::make_unique<imap::Session>(std::move(transport), options);
+    ok = runner.Run("greeting", [&]() -> absl::StatusOr<std::string> {
+      absl::StatusOr<imap::Greeting> g = session->ReadGreeting();
+      if (!g.ok()) return g.status();
+      preauth = g->status == imap::wire::StatusWord::kPreauth;
+      if (preauth && starttls) {
+        // RFC 3501: STARTTLS is impossible after PREAUTH; going on would mean
+        // working unencrypted.
+        return imap::WithErrorKind(
+            absl::FailedPreconditionError(
+                "the server greeted with PREAUTH, which rules out STARTTLS; refusing to continue "
+                "unencrypted"),
+            imap::ErrorKind::kTls);
+      }
+      return absl::StrCat(preauth ? "PREAUTH " : "OK ", g->text);
+    });
+  }
+  if (ok) {
+    ok = runner.Run("capability", [&]() -> absl::StatusOr<std::string> {
+      absl::Status s = session->RefreshCapabilities();
+      record_capabilities();
+      if (!s.ok()) return s;
+      return absl::StrCat(session->capabilities().size(), " capabilities");
+    });
+  }
+  if (ok && starttls) {
+    ok = runner.Run("starttls", [&]() -> absl::StatusOr<std::string> {
+      absl::Status s = session->StartTls(tls);
+      if (!s.ok()) return s;
+      s = session->RefreshCapabilities();
+      record_capabilities();
+      if (!s.ok()) return s;
+      return absl::StrCat(session->transport().TlsDescription(),
+                          tls.insecure_skip_verify ? ", certificate NOT verified"
+                                                   : ", certificate verified for " + tls.server_name);
+    });
+  } else if (ok) {
+    runner.Skip("starttls", implicit_tls ? "implicit TLS is used" : "security is NONE");
+  }
+  if (ok && !preauth) {
+    imap::AuthMethod method = imap::AuthMethod::kAuto;
+    if (c.auth_mechanism() == connector::v1::AUTH_MECHANISM_LOGIN) method = imap::AuthMethod::kLogin;
+    if (c.auth_mechanism() == connector::v1::AUTH_MECHANISM_PLAIN) method = imap::AuthMethod::kPlain;
+    ok = runner.Run("login", [&]() -> absl::StatusOr<std::string> {
+      absl::Status s = session->Login(c.username(), c.password(), method);
+      if (!s.ok()) return s;
+      // Capabilities often grow after login; ask if the server did not say.
+      if (session->capabilities().empty()) {
+        absl::Status caps = session->RefreshCapabilities();
+        if (!caps.ok()) return caps;
+      }
+      record_capabilities();
+      return absl::StrCat("logged in as ", c.username());
+    });
+  } else if (ok) {
+    runner.Skip("login", "already authenticated (PREAUTH)");
+  }
+  if (ok) {
+    ok = runner.Run("examine", [&]() -> absl::StatusOr<std::string> {
+      absl::StatusOr<imap::MailboxInfo> box = session->Examine(c.default_folder());
+      if (!box.ok()) return box.status();
+      response.set_message_count(box->exists);
+      response.set_uid_validity(box->uid_validity);
+      return absl::StrCat("\"", c.default_folder(), "\": ", box->exists, " messages, UIDVALIDITY ",
+                          box->uid_validity);
+    });
+  }
+  if (ok) {
+    ok = runner.Run("logout", [&]() -> absl::StatusOr<std::string> {
+      absl::Status s = session->Logout();
+      if (!s.ok()) return s;
+      return std::string("logged out");
+    });
+  }
+
+  if (!runner.interrupted().ok()) return runner.interrupted();
+  response.set_ok(ok);
+  if (!ok) {
+    const FailureCategory category = CategoryOf(runner.failure());
+    response.set_category(category);
+    absl::string_view what = runner.failure().message();
+    while (absl::EndsWith(what, ".")) what.remove_suffix(1);
+    response.set_message(
+        absl::StrCat(runner.failed_stage(), " failed: ", what, ". ", Advice(category, c)));
+  }
+  return response;
+}
+
+}  // namespace server

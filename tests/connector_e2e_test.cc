@@ -1,0 +1,519 @@
+// The server binary, driven through gRPC, against a real Dovecot started
+// for this test: configuration, validation, persistence, and every way
+// TestConnection can succeed or fail.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "connector/v1/connector.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/fixtures/dovecot_fixture.h"
+#include "tests/fixtures/loopback_listener.h"
+#include "tests/fixtures/server_process.h"
+
+namespace {
+
+using connector::v1::Connection;
+using connector::v1::Stage;
+using connector::v1::TestConnectionResponse;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+using testing_fixtures::DovecotFixture;
+using testing_fixtures::ServerProcess;
+
+DovecotFixture* dovecot = nullptr;
+
+class Environment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<DovecotFixture>> d = DovecotFixture::Start();
+    ASSERT_TRUE(d.ok()) << d.status();
+    fixture_ = *std::move(d);
+    dovecot = fixture_.get();
+  }
+  void TearDown() override {
+    dovecot = nullptr;
+    fixture_.reset();
+  }
+
+ private:
+  std::unique_ptr<DovecotFixture> fixture_;
+};
+
+// The BadRequest field names carried by a gRPC error.
+std::set<std::string> ViolatedFields(const grpc::Status& status) {
+  std::set<std::string> fields;
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return fields;
+  for (const auto& any : details.details()) {
+    google::rpc::BadRequest bad;
+    if (any.type_url() == "type.googleapis.com/google.rpc.BadRequest" &&
+        bad.ParseFromString(any.value())) {
+      for (const auto& v : bad.field_violations()) fields.insert(v.field());
+    }
+  }
+  return fields;
+}
+
+class ConnectorE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(dovecot, nullptr);
+    char tmpl[] = "/tmp/imapc-data-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    temp_dir_ = tmpl;
+    data_dir_ = temp_dir_ + "/store";
+    StartServer();
+  }
+  void TearDown() override {
+    server_.reset();
+    testing_fixtures::RunCommand(absl::StrCat("rm -rf '", temp_dir_, "'"));
+  }
+
+  void StartServer() {
+    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(data_dir_);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+    stub_ = connector::v1::Connector::NewStub(server_->channel());
+  }
+
+  // A connection that works against the fixture's implicit TLS port.
+  Connection GoodConnection(const std::string& name = "mail") {
+    Connection c;
+    c.set_name(name);
+    c.set_username(DovecotFixture::kUser);
+    c.set_password(DovecotFixture::kPassword);
+    c.set_server_url(absl::StrCat("imaps://localhost:", dovecot->imaps_port()));
+    c.mutable_tls()->set_ca_bundle_pem(dovecot->ca_pem());
+    c.set_timeout_ms(10000);
+    return c;
+  }
+
+  grpc::Status Configure(const Connection& c, connector::v1::ConfigureResponse* response) {
+    grpc::ClientContext ctx;
+    connector::v1::ConfigureRequest request;
+    *request.mutable_connection() = c;
+    return stub_->Configure(&ctx, request, response);
+  }
+
+  TestConnectionResponse TestInline(const Connection& c, grpc::Status* status = nullptr) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    connector::v1::TestConnectionRequest request;
+    *request.mutable_connection() = c;
+    TestConnectionResponse response;
+    grpc::Status s = stub_->TestConnection(&ctx, request, &response);
+    if (status != nullptr) {
+      *status = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    return response;
+  }
+
+  static const Stage* FindStage(const TestConnectionResponse& r, const std::string& name) {
+    for (const Stage& s : r.stages()) {
+      if (s.name() == name) return &s;
+    }
+    return nullptr;
+  }
+
+  static std::string LastStageName(const TestConnectionResponse& r) {
+    return r.stages().empty() ? "" : r.stages(r.stages_size() - 1).name();
+  }
+
+  std::string temp_dir_;
+  std::string data_dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<connector::v1::Connector::Stub> stub_;
+};
+
+TEST_F(ConnectorE2eTest, HealthAndReflection) {
+  auto health = grpc::health::v1::Health::NewStub(server_->channel());
+  for (const char* service : {"", "connector.v1.Connector"}) {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(health->Check(&ctx, request, &response).ok());
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+  }
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(server_->channel());
+  grpc::ClientContext ctx;
+  auto stream = reflection->ServerReflectionInfo(&ctx);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("");
+  ASSERT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  std::set<std::string> services;
+  for (const auto& s : response.list_services_response().service()) services.insert(s.name());
+  EXPECT_TRUE(services.count("connector.v1.Connector"));
+  EXPECT_TRUE(services.count("grpc.health.v1.Health"));
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(ConnectorE2eTest, ConfigureStoresWithoutReturningThePassword) {
+  connector::v1::ConfigureResponse response;
+  ASSERT_TRUE(Configure(GoodConnection(), &response).ok());
+  const Connection& stored = response.connection();
+  EXPECT_EQ(stored.password(), "");
+  EXPECT_TRUE(stored.has_password());
+  EXPECT_EQ(stored.effective_host(), "localhost");
+  EXPECT_EQ(stored.effective_port(), dovecot->imaps_port());
+  EXPECT_EQ(stored.effective_security(), connector::v1::SECURITY_IMPLICIT_TLS);
+  EXPECT_TRUE(stored.is_active());
+  EXPECT_TRUE(stored.is_source());
+  EXPECT_FALSE(stored.is_target());
+  EXPECT_EQ(stored.cloud_agent(), "cloud");
+  EXPECT_EQ(stored.default_folder(), "INBOX");
+  EXPECT_FALSE(response.replaced());
+
+  grpc::ClientContext get_ctx;
+  connector::v1::GetConnectionRequest get;
+  get.set_name("mail");
+  Connection got;
+  ASSERT_TRUE(stub_->GetConnection(&get_ctx, get, &got).ok());
+  EXPECT_EQ(got.password(), "");
+  EXPECT_EQ(got.username(), DovecotFixture::kUser);
+
+  ASSERT_TRUE(Configure(GoodConnection("another"), &response).ok());
+  grpc::ClientContext list_ctx;
+  connector::v1::ListConnectionsResponse list;
+  ASSERT_TRUE(stub_->ListConnections(&list_ctx, {}, &list).ok());
+  ASSERT_EQ(list.connections_size(), 2);
+  EXPECT_EQ(list.connections(0).name(), "another");
+  EXPECT_EQ(list.connections(1).name(), "mail");
+  for (const Connection& c : list.connections()) EXPECT_EQ(c.password(), "");
+
+  struct stat st;
+  ASSERT_EQ(stat((data_dir_ + "/connections.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_THAT(server_->log(), ::testing::Not(HasSubstr(DovecotFixture::kPassword)));
+}
+
+TEST_F(ConnectorE2eTest, ReconfigureWithEmptyPasswordKeepsIt) {
+  connector::v1::ConfigureResponse response;
+  ASSERT_TRUE(Configure(GoodConnection(), &response).ok());
+  Connection update = GoodConnection();
+  update.clear_password();
+  update.set_default_folder("Archive");
+  ASSERT_TRUE(Configure(update, &response).ok());
+  EXPECT_TRUE(response.replaced());
+  grpc::ClientContext ctx;
+  connector::v1::TestConnectionRequest request;
+  request.set_name("mail");
+  TestConnectionResponse result;
+  ASSERT_TRUE(stub_->TestConnection(&ctx, request, &result).ok());
+  EXPECT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(result.folder(), "Archive");
+  EXPECT_EQ(result.message_count(), 1u);
+}
+
+TEST_F(ConnectorE2eTest, EveryValidationErrorNamesItsField) {
+  Connection bad;
+  bad.set_name("bad/name");
+  bad.set_cloud_agent("someone-else");
+  bad.set_implementation_type(static_cast<connector::v1::ImplementationType>(3));
+  bad.set_is_source(false);
+  bad.set_is_target(false);
+  bad.set_timeout_ms(5);
+  bad.set_datetime_format("yyyy-QQ");
+  bad.set_username("user\r\nA1 LOGOUT");
+  bad.set_server_url("http://mail.example.com");
+  bad.set_port(70000);
+  bad.set_security(static_cast<connector::v1::Security>(9));
+  bad.mutable_tls()->set_ca_bundle_pem("not a certificate");
+  bad.mutable_tls()->set_insecure_skip_verify(true);
+  bad.set_auth_mechanism(static_cast<connector::v1::AuthMechanism>(42));
+  bad.set_default_folder("In\nbox");
+  connector::v1::ConfigureResponse response;
+  grpc::Status s = Configure(bad, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s),
+              UnorderedElementsAre("connection.name", "connection.cloud_agent",
+                                   "connection.implementation_type", "connection.is_source",
+                                   "connection.timeout_ms", "connection.datetime_format",
+                                   "connection.username", "connection.password",
+                                   "connection.server_url", "connection.port",
+                                   "connection.security", "connection.tls.ca_bundle_pem",
+                                   "connection.tls.insecure_skip_verify",
+                                   "connection.auth_mechanism", "connection.default_folder"));
+  EXPECT_THAT(s.error_message(), HasSubstr("connection.datetime_format: at position 6"));
+
+  // Nothing was stored.
+  grpc::ClientContext list_ctx;
+  connector::v1::ListConnectionsResponse list;
+  ASSERT_TRUE(stub_->ListConnections(&list_ctx, {}, &list).ok());
+  EXPECT_EQ(list.connections_size(), 0);
+}
+
+TEST_F(ConnectorE2eTest, ServerUrlForms) {
+  struct Case {
+    std::string url;
+    std::string host;
+    int port;
+    connector::v1::Security security;
+  };
+  const Case cases[] = {
+      {"mail.example.com", "mail.example.com", 993, connector::v1::SECURITY_IMPLICIT_TLS},
+      {"mail.example.com:1993", "mail.example.com", 1993, connector::v1::SECURITY_IMPLICIT_TLS},
+      {"imap://Mail.Example.com", "mail.example.com", 143, connector::v1::SECURITY_STARTTLS},
+      {"imaps://mail.example.com:10993/", "mail.example.com", 10993,
+       connector::v1::SECURITY_IMPLICIT_TLS},
+      {"User.Name@mail.com", "mail.com", 993, connector::v1::SECURITY_IMPLICIT_TLS},
+      {"[::1]:1143", "::1", 1143, connector::v1::SECURITY_IMPLICIT_TLS},
+  };
+  for (const Case& c : cases) {
+    Connection conn = GoodConnection();
+    conn.set_server_url(c.url);
+    connector::v1::ConfigureResponse response;
+    grpc::Status s = Configure(conn, &response);
+    ASSERT_TRUE(s.ok()) << c.url << ": " << s.error_message();
+    EXPECT_EQ(response.connection().effective_host(), c.host) << c.url;
+    EXPECT_EQ(response.connection().effective_port(), c.port) << c.url;
+    EXPECT_EQ(response.connection().effective_security(), c.security) << c.url;
+  }
+  Connection email = GoodConnection();
+  email.set_server_url("User.Name@mail.com");
+  connector::v1::ConfigureResponse response;
+  ASSERT_TRUE(Configure(email, &response).ok());
+  EXPECT_THAT(response.notes(), ::testing::Contains(HasSubstr("e-mail address")));
+}
+
+TEST_F(ConnectorE2eTest, GoodLoginOnEveryListener) {
+  Connection tls = GoodConnection();
+  TestConnectionResponse r = TestInline(tls);
+  EXPECT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r.message_count(), static_cast<uint32_t>(DovecotFixture::kInboxMessages));
+  EXPECT_NE(r.uid_validity(), 0u);
+  EXPECT_THAT(r.capabilities(), ::testing::Contains("IMAP4REV1"));
+  std::vector<std::string> names;
+  for (const Stage& s : r.stages()) names.push_back(s.name());
+  EXPECT_THAT(names, ElementsAre("connect", "tls", "greeting", "capability", "starttls", "login",
+                                 "examine", "logout"));
+  EXPECT_EQ(FindStage(r, "starttls")->result(), Stage::SKIPPED);
+  EXPECT_EQ(FindStage(r, "tls")->result(), Stage::OK);
+  EXPECT_THAT(FindStage(r, "tls")->detail(), HasSubstr("certificate verified for localhost"));
+
+  Connection starttls = GoodConnection();
+  starttls.set_server_url(absl::StrCat("imap://localhost:", dovecot->imap_port()));
+  r = TestInline(starttls);
+  EXPECT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r.security(), connector::v1::SECURITY_STARTTLS);
+  EXPECT_EQ(FindStage(r, "tls")->result(), Stage::SKIPPED);
+  EXPECT_EQ(FindStage(r, "starttls")->result(), Stage::OK);
+
+  Connection plain = GoodConnection();
+  plain.set_server_url(absl::StrCat("localhost:", dovecot->imap_port()));
+  plain.set_security(connector::v1::SECURITY_NONE);
+  plain.clear_tls();
+  plain.set_auth_mechanism(connector::v1::AUTH_MECHANISM_LOGIN);
+  r = TestInline(plain);
+  EXPECT_TRUE(r.ok()) << r.message();
+
+  Connection folder = GoodConnection();
+  folder.set_default_folder("Entw\xc3\xbc" "rfe");
+  r = TestInline(folder);
+  EXPECT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r.message_count(), 1u);
+}
+
+TEST_F(ConnectorE2eTest, WrongPassword) {
+  Connection c = GoodConnection();
+  c.set_password("not-the-password");
+  TestConnectionResponse r = TestInline(c);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.category(), connector::v1::FAILURE_CATEGORY_AUTH_FAILED);
+  EXPECT_EQ(LastStageName(r), "login");
+  EXPECT_EQ(FindStage(r, "login")->result(), Stage::FAILED);
+  EXPECT_THAT(r.message(), HasSubstr("AUTHENTICATIONFAILED"));
+  EXPECT_THAT(r.message(), ::testing::Not(HasSubstr("not-the-password")));
+  EXPECT_THAT(server_->log(), ::testing::Not(HasSubstr("not-the-password")));
+}
+
+TEST_F(ConnectorE2eTest, UntrustedCertificateIsRefused) {
+  Connection c = GoodConnection();
+  c.clear_tls();
+  TestConnectionResponse r = TestInline(c);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.category(), connector::v1::FAILURE_CATEGORY_CERTIFICATE);
+  EXPECT_EQ(LastStageName(r), "tls");
+  EXPECT_THAT(r.message(), HasSubstr("self-signed"));
+
+  // The same over STARTTLS: no credentials go out.
+  c.set_server_url(absl::StrCat("imap://localhost:", dovecot->imap_port()));
+  r = TestInline(c);
+  EXPECT_EQ(r.category(), connector::v1::FAILURE_CATEGORY_CERTIFICATE);
+  EXPECT_EQ(LastStageName(r), "starttls");
+
+  // Explicitly skipping verification works, and says so.
+  c.mutable_tls()->set_insecure_skip_verify(true);
+  r = TestInline(c);
+  EXPECT_TRUE(r.ok()) << r.message();
+  EXPECT_THAT(FindStage(r, "starttls")->detail(), HasSubstr("NOT verified"));
+}
+
+TEST_F(ConnectorE2eTest, WrongHostNameIsRefused) {
+  Connection c = GoodConnection();
+  // The certificate names only "localhost".
+  c.set_server_url(absl::StrCat("127.0.0.1:", dovecot->imaps_port()));
+  TestConnectionResponse r = TestInline(c);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.category(), connector::v1::FAILURE_CATEGORY_CERTIFICATE);
+  EXPECT_THAT(r.message(), HasSubstr("127.0.0.1"));
+}
+
+TEST_F(ConnectorE2eTest, MissingFolder) {
+  Connection c = GoodConnection();
+  c.set_default_folder("Does/Not/Exist");
+  TestConnectionResponse r = TestInline(c);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.category(), connector::v1::FAILURE_CATEGORY_FOLDER_NOT_FOUND);
+  EXPECT_EQ(LastStageName(r), "examine");
+  EXPECT_THAT(r.message(), HasSubstr("Does/Not/Exist"));
+}
+
+TEST_F(ConnectorE2eTest, ClosedPort) {
+  Connection c = GoodConnection();
+  c.set_server_url(absl::StrCat("localhost:", testing_fixtures::PickFreePort()));
+  TestConnectionResponse r = TestInline(c);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.category(), connector::v1::FAILURE_CATEGORY_REFUSED);
+  EXPECT_EQ(LastStageName(r), "connect");
+}
+
+TEST_F(ConnectorE2eTest, ImplicitTlsOnThePlainPortFailsInTls) {
+  Connection c = GoodConnection();
+  c.set_server_url(absl::StrCat("localhost:", dovecot->imap_port()));
+  TestConnectionResponse r = TestInline(c);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.category(), connector::v1::FAILURE_CATEGORY_TLS);
+  EXPECT_EQ(LastStageName(r), "tls");
+}
+
+// Accepts connections (the kernel completes the handshake for the backlog)
+// and never says anything.
+using SilentServer = testing_fixtures::LoopbackListener;
+
+TEST_F(ConnectorE2eTest, SilentServerTimesOutAtTheGreeting) {
+  SilentServer silent;
+  Connection c = GoodConnection();
+  c.set_server_url(absl::StrCat("imap://localhost:", silent.port()));
+  c.set_timeout_ms(700);
+  TestConnectionResponse r = TestInline(c);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.category(), connector::v1::FAILURE_CATEGORY_TIMEOUT);
+  EXPECT_EQ(LastStageName(r), "greeting");
+  const Stage* greeting = FindStage(r, "greeting");
+  ASSERT_NE(greeting, nullptr);
+  // Waited for the whole timeout, and not for much longer (a generous
+  // bound: this checks that the timeout applies, not how fast we are).
+  EXPECT_GE(greeting->duration_ms(), 690);
+  EXPECT_LT(greeting->duration_ms(), 700 + 5000);
+  EXPECT_THAT(r.message(), HasSubstr("700 ms"));
+}
+
+TEST_F(ConnectorE2eTest, CallDeadlineIsHonoured) {
+  SilentServer silent;
+  Connection c = GoodConnection("slow");
+  c.set_server_url(absl::StrCat("imap://localhost:", silent.port()));
+  c.set_timeout_ms(600000);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(800));
+  connector::v1::TestConnectionRequest request;
+  *request.mutable_connection() = c;
+  TestConnectionResponse response;
+  grpc::Status s = stub_->TestConnection(&ctx, request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server itself gives up at the deadline instead of waiting for the
+  // ten-minute timeout: it logs the end of the call.
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (server_->log().find("TestConnection 'slow (inline)': DEADLINE_EXCEEDED") ==
+             std::string::npos &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));  // polling the log for a condition
+  }
+  EXPECT_THAT(server_->log(), HasSubstr("TestConnection 'slow (inline)': DEADLINE_EXCEEDED"));
+}
+
+TEST_F(ConnectorE2eTest, InactiveAndUnknownConnections) {
+  Connection c = GoodConnection();
+  c.set_is_active(false);
+  connector::v1::ConfigureResponse configured;
+  ASSERT_TRUE(Configure(c, &configured).ok());
+  EXPECT_FALSE(configured.connection().is_active());
+
+  grpc::ClientContext ctx;
+  connector::v1::TestConnectionRequest request;
+  request.set_name("mail");
+  TestConnectionResponse response;
+  grpc::Status s = stub_->TestConnection(&ctx, request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("inactive"));
+
+  grpc::ClientContext ctx2;
+  request.set_name("nobody-configured-this");
+  s = stub_->TestConnection(&ctx2, request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  grpc::ClientContext ctx3;
+  connector::v1::DeleteConnectionRequest del;
+  del.set_name("mail");
+  connector::v1::DeleteConnectionResponse deleted;
+  EXPECT_TRUE(stub_->DeleteConnection(&ctx3, del, &deleted).ok());
+  grpc::ClientContext ctx4;
+  EXPECT_EQ(stub_->DeleteConnection(&ctx4, del, &deleted).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ConnectorE2eTest, InlineConnectionNeedsAPassword) {
+  Connection c = GoodConnection();
+  c.clear_password();
+  grpc::Status s;
+  TestInline(c, &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("connection.password"));
+}
+
+TEST_F(ConnectorE2eTest, SurvivesRestartAndStopsGracefully) {
+  connector::v1::ConfigureResponse response;
+  ASSERT_TRUE(Configure(GoodConnection(), &response).ok());
+  stub_.reset();  // an open client connection would hold up the shutdown
+  EXPECT_EQ(server_->Stop(SIGTERM), 0);
+  EXPECT_THAT(server_->log(), HasSubstr("received SIGTERM"));
+  StartServer();
+  grpc::ClientContext ctx;
+  connector::v1::TestConnectionRequest request;
+  request.set_name("mail");
+  TestConnectionResponse result;
+  ASSERT_TRUE(stub_->TestConnection(&ctx, request, &result).ok());
+  EXPECT_TRUE(result.ok()) << result.message();
+  // With the client's connection still open, SIGINT too ends in exit 0.
+  EXPECT_EQ(server_->Stop(SIGINT), 0);
+  EXPECT_THAT(server_->log(), HasSubstr("received SIGINT"));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  ::testing::AddGlobalTestEnvironment(new Environment);
+  return RUN_ALL_TESTS();
+}
