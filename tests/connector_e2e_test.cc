@@ -510,6 +510,26 @@ TEST_F(ConnectorE2eTest, SurvivesRestartAndStopsGracefully) {
   EXPECT_THAT(server_->log(), HasSubstr("received SIGINT"));
 }
 
+TEST_F(ConnectorE2eTest, SigtermTurnsHealthNotServing) {
+  auto health = grpc::health::v1::Health::NewStub(server_->channel());
+  grpc::ClientContext ctx;
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("connector.v1.Connector");
+  auto watch = health->Watch(&ctx, request);
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  server_->Signal(SIGTERM);
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  ctx.TryCancel();  // a watcher would otherwise hold the shutdown for its grace period
+  watch->Finish();
+  watch.reset();
+  stub_.reset();
+  health.reset();
+  EXPECT_EQ(server_->Wait(), 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
