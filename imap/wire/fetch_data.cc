@@ -1,0 +1,1 @@
+#include "imap/wire/fetch_data.h"
