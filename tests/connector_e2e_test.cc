@@ -21,7 +21,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "tests/fixtures/dovecot_fixture.h"
+#include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/loopback_listener.h"
 #include "tests/fixtures/server_process.h"
 
@@ -33,15 +33,16 @@ using connector::v1::TestConnectionResponse;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
-using testing_fixtures::DovecotFixture;
+using testing_fixtures::ImapServerFixture;
 using testing_fixtures::ServerProcess;
 
-DovecotFixture* dovecot = nullptr;
+ImapServerFixture* dovecot = nullptr;
 
 class Environment : public ::testing::Environment {
  public:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<DovecotFixture>> d = DovecotFixture::Start();
+    absl::StatusOr<std::unique_ptr<ImapServerFixture>> d =
+        ImapServerFixture::Start(testing_fixtures::ServerKind::kDovecot);
     ASSERT_TRUE(d.ok()) << d.status();
     fixture_ = *std::move(d);
     dovecot = fixture_.get();
@@ -52,7 +53,7 @@ class Environment : public ::testing::Environment {
   }
 
  private:
-  std::unique_ptr<DovecotFixture> fixture_;
+  std::unique_ptr<ImapServerFixture> fixture_;
 };
 
 // The BadRequest field names carried by a gRPC error.
@@ -96,8 +97,8 @@ class ConnectorE2eTest : public ::testing::Test {
   Connection GoodConnection(const std::string& name = "mail") {
     Connection c;
     c.set_name(name);
-    c.set_username(DovecotFixture::kUser);
-    c.set_password(DovecotFixture::kPassword);
+    c.set_username(ImapServerFixture::kUser);
+    c.set_password(ImapServerFixture::kPassword);
     c.set_server_url(absl::StrCat("imaps://localhost:", dovecot->imaps_port()));
     c.mutable_tls()->set_ca_bundle_pem(dovecot->ca_pem());
     c.set_timeout_ms(10000);
@@ -191,7 +192,7 @@ TEST_F(ConnectorE2eTest, ConfigureStoresWithoutReturningThePassword) {
   Connection got;
   ASSERT_TRUE(stub_->GetConnection(&get_ctx, get, &got).ok());
   EXPECT_EQ(got.password(), "");
-  EXPECT_EQ(got.username(), DovecotFixture::kUser);
+  EXPECT_EQ(got.username(), ImapServerFixture::kUser);
 
   ASSERT_TRUE(Configure(GoodConnection("another"), &response).ok());
   grpc::ClientContext list_ctx;
@@ -205,7 +206,7 @@ TEST_F(ConnectorE2eTest, ConfigureStoresWithoutReturningThePassword) {
   struct stat st;
   ASSERT_EQ(stat((data_dir_ + "/connections.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_THAT(server_->log(), ::testing::Not(HasSubstr(DovecotFixture::kPassword)));
+  EXPECT_THAT(server_->log(), ::testing::Not(HasSubstr(ImapServerFixture::kPassword)));
 }
 
 TEST_F(ConnectorE2eTest, ReconfigureWithEmptyPasswordKeepsIt) {
@@ -301,7 +302,7 @@ TEST_F(ConnectorE2eTest, GoodLoginOnEveryListener) {
   Connection tls = GoodConnection();
   TestConnectionResponse r = TestInline(tls);
   EXPECT_TRUE(r.ok()) << r.message();
-  EXPECT_EQ(r.message_count(), static_cast<uint32_t>(DovecotFixture::kInboxMessages));
+  EXPECT_EQ(r.message_count(), static_cast<uint32_t>(ImapServerFixture::kInboxMessages));
   EXPECT_NE(r.uid_validity(), 0u);
   EXPECT_THAT(r.capabilities(), ::testing::Contains("IMAP4REV1"));
   std::vector<std::string> names;

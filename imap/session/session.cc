@@ -1,7 +1,8 @@
-// Session core: the command loop, greeting, capabilities, STARTTLS, NOOP
-// and LOGOUT. Login is in auth.cc, mailbox commands in mailbox.cc.
+// Session core: reading responses, the command loop, greeting,
+// capabilities, STARTTLS, NOOP and LOGOUT, and untagged data.
 #include "imap/session/session.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -15,13 +16,48 @@ namespace imap {
 using wire::Response;
 using wire::StatusWord;
 
+namespace {
+
+// Unsolicited events kept before the oldest are dropped: a client that
+// never asks must not make the session grow without bound.
+constexpr size_t kMaxQueuedEvents = 100000;
+
+wire::ParserLimits WithStreaming(wire::ParserLimits limits, uint64_t stream_from) {
+  limits.stream_body_literals_from = stream_from;
+  return limits;
+}
+
+}  // namespace
+
+absl::string_view AuthMethodName(AuthMethod method) {
+  switch (method) {
+    case AuthMethod::kAuto:
+      return "AUTO";
+    case AuthMethod::kLogin:
+      return "LOGIN";
+    case AuthMethod::kPlain:
+      return "PLAIN";
+    case AuthMethod::kScramSha1:
+      return "SCRAM-SHA-1";
+    case AuthMethod::kScramSha256:
+      return "SCRAM-SHA-256";
+    case AuthMethod::kXoauth2:
+      return "XOAUTH2";
+    case AuthMethod::kOauthBearer:
+      return "OAUTHBEARER";
+  }
+  return "";
+}
+
 Session::Session(std::unique_ptr<Transport> transport, SessionOptions options)
-    : transport_(std::move(transport)), options_(options), parser_(options.limits) {}
+    : transport_(std::move(transport)),
+      options_(options),
+      parser_(WithStreaming(options.limits, options.stream_bodies_from)) {}
 
 Session::~Session() = default;
 
-absl::Time Session::Deadline() const {
-  return std::min(absl::Now() + options_.response_timeout, options_.overall_deadline);
+absl::Time Session::DeadlineAfter(absl::Duration timeout) const {
+  return std::min(absl::Now() + timeout, options_.overall_deadline);
 }
 
 std::string Session::NextTag() { return absl::StrCat("A", next_tag_++); }
@@ -32,9 +68,28 @@ wire::LiteralMode Session::literal_mode() const {
   return wire::LiteralMode::kSynchronizing;
 }
 
+absl::Status Session::CheckIdle() const {
+  if (busy_) {
+    return WithErrorKind(absl::FailedPreconditionError("a FETCH stream still owns this connection"),
+                         ErrorKind::kUsage);
+  }
+  if (bye_text_.has_value()) {
+    return WithErrorKind(absl::UnavailableError(absl::StrCat("the server said BYE: ", *bye_text_)),
+                         ErrorKind::kProtocol);
+  }
+  return absl::OkStatus();
+}
+
 bool Session::HasCapability(absl::string_view name) const {
   for (const std::string& c : capabilities_) {
     if (absl::EqualsIgnoreCase(c, name)) return true;
+  }
+  return false;
+}
+
+bool Session::IsEnabled(absl::string_view capability) const {
+  for (const std::string& c : enabled_) {
+    if (absl::EqualsIgnoreCase(c, capability)) return true;
   }
   return false;
 }
@@ -46,22 +101,51 @@ void Session::SetCapabilities(const std::vector<wire::Value>& values) {
   }
 }
 
-absl::StatusOr<Response> Session::ReadResponse() {
+absl::Status Session::Fill(absl::Duration timeout) {
   char buf[64 * 1024];
-  while (true) {
-    absl::StatusOr<absl::optional<Response>> next = parser_.Next();
-    if (!next.ok()) return next.status();
-    if (next->has_value()) return **std::move(next);
-    absl::StatusOr<size_t> n = transport_->Read(buf, sizeof(buf), Deadline());
-    if (!n.ok()) {
-      if (bye_text_.has_value() && absl::IsUnavailable(n.status())) {
-        return WithErrorKind(
-            absl::UnavailableError(absl::StrCat("the server closed the connection: ", *bye_text_)),
-            ErrorKind::kProtocol);
-      }
-      return n.status();
+  absl::StatusOr<size_t> n = transport_->Read(buf, sizeof(buf), DeadlineAfter(timeout));
+  if (!n.ok()) {
+    if (bye_text_.has_value() && absl::IsUnavailable(n.status())) {
+      return WithErrorKind(
+          absl::UnavailableError(absl::StrCat("the server closed the connection: ", *bye_text_)),
+          ErrorKind::kProtocol);
     }
-    parser_.Feed(absl::string_view(buf, *n));
+    return n.status();
+  }
+  parser_.Feed(absl::string_view(buf, *n));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<wire::ParserEvent> Session::ReadEvent() {
+  while (true) {
+    IMAPC_ASSIGN_OR_RETURN(wire::ParserEvent event, parser_.NextEvent());
+    if (event.kind != wire::ParserEvent::Kind::kNeedMore) return event;
+    // Half a response in: the server is sending a literal.
+    const bool mid_response = parser_.buffered() > 0;
+    IMAPC_RETURN_IF_ERROR(
+        Fill(mid_response ? options_.literal_timeout : options_.response_timeout));
+  }
+}
+
+absl::StatusOr<size_t> Session::ReadStreamedLiteral(char* buf, size_t capacity) {
+  while (parser_.streaming_remaining() > 0) {
+    const size_t n = parser_.ReadLiteral(buf, capacity);
+    if (n > 0) return n;
+    IMAPC_RETURN_IF_ERROR(Fill(options_.literal_timeout));
+  }
+  return 0;
+}
+
+absl::StatusOr<Response> Session::ReadResponse() {
+  while (true) {
+    IMAPC_ASSIGN_OR_RETURN(wire::ParserEvent event, ReadEvent());
+    if (event.kind == wire::ParserEvent::Kind::kResponse) return std::move(event.response);
+    // A body literal nobody asked to stream here: read past it.
+    char sink[16 * 1024];
+    while (true) {
+      IMAPC_ASSIGN_OR_RETURN(size_t n, ReadStreamedLiteral(sink, sizeof(sink)));
+      if (n == 0) break;
+    }
   }
 }
 
@@ -70,6 +154,10 @@ void Session::HandleUntagged(const Response& r) {
     bye_text_ = r.text;
     return;
   }
+  auto queue = [this](MailboxEvent e) {
+    if (events_.size() >= kMaxQueuedEvents) events_.erase(events_.begin());
+    events_.push_back(std::move(e));
+  };
   if (r.IsStatus()) {
     if (r.code == "CAPABILITY") SetCapabilities(r.code_args);
     if (opening_ != nullptr && !r.code_args.empty() && r.code_args[0].IsNumber()) {
@@ -82,24 +170,57 @@ void Session::HandleUntagged(const Response& r) {
   }
   if (r.keyword == "CAPABILITY") {
     SetCapabilities(r.values);
-  } else if (opening_ != nullptr && r.keyword == "EXISTS" && r.number.has_value()) {
-    opening_->exists = *r.number;
-  } else if (opening_ != nullptr && r.keyword == "FLAGS" && !r.values.empty() &&
+  } else if (r.keyword == "ENABLED") {
+    for (const wire::Value& v : r.values) {
+      if (v.IsStringLike()) enabled_.push_back(absl::AsciiStrToUpper(v.text));
+    }
+  } else if (r.keyword == "EXISTS" && r.number.has_value()) {
+    if (opening_ != nullptr) {
+      opening_->exists = *r.number;
+    } else if (selected_.has_value()) {
+      selected_->exists = *r.number;
+      queue({MailboxEvent::Kind::kExists, *r.number, absl::nullopt, {}});
+    }
+  } else if (r.keyword == "EXPUNGE" && r.number.has_value()) {
+    if (selected_.has_value() && selected_->exists > 0) --selected_->exists;
+    queue({MailboxEvent::Kind::kExpunge, *r.number, absl::nullopt, {}});
+  } else if (r.keyword == "FLAGS" && !r.values.empty() && r.values[0].IsList()) {
+    MailboxInfo* box = opening_ != nullptr ? opening_ : (selected_ ? &*selected_ : nullptr);
+    if (box != nullptr) {
+      box->flags.clear();
+      for (const wire::Value& f : r.values[0].list) box->flags.push_back(f.text);
+    }
+  } else if (r.keyword == "FETCH" && r.number.has_value() && !r.values.empty() &&
              r.values[0].IsList()) {
-    opening_->flags.clear();
-    for (const wire::Value& f : r.values[0].list) opening_->flags.push_back(f.text);
+    // An unsolicited FETCH: flags changed (by us or another client).
+    MailboxEvent e{MailboxEvent::Kind::kFlags, *r.number, absl::nullopt, {}};
+    const std::vector<wire::Value>& items = r.values[0].list;
+    bool has_flags = false;
+    for (size_t i = 0; i + 1 < items.size(); i += 2) {
+      if (items[i].IsAtom("UID") && items[i + 1].IsNumber()) {
+        e.uid = static_cast<uint32_t>(items[i + 1].number);
+      } else if (items[i].IsAtom("FLAGS") && items[i + 1].IsList()) {
+        has_flags = true;
+        for (const wire::Value& f : items[i + 1].list) e.flags.push_back(f.text);
+      }
+    }
+    if (has_flags) queue(std::move(e));
   }
 }
 
+std::vector<MailboxEvent> Session::TakeEvents() {
+  std::vector<MailboxEvent> out;
+  out.swap(events_);
+  return out;
+}
+
 absl::StatusOr<Response> Session::Execute(const wire::Command& command,
-                                          ContinuationHandler on_continuation) {
-  if (bye_text_.has_value()) {
-    return WithErrorKind(
-        absl::UnavailableError(absl::StrCat("the server said BYE: ", *bye_text_)),
-        ErrorKind::kProtocol);
-  }
+                                          ContinuationHandler on_continuation,
+                                          UntaggedHandler on_untagged) {
+  IMAPC_RETURN_IF_ERROR(CheckIdle());
   size_t next_segment = 0;
-  IMAPC_RETURN_IF_ERROR(transport_->Write(command.segments[next_segment++], Deadline()));
+  IMAPC_RETURN_IF_ERROR(
+      transport_->Write(command.segments[next_segment++], DeadlineAfter(options_.response_timeout)));
   while (true) {
     IMAPC_ASSIGN_OR_RETURN(Response r, ReadResponse());
     switch (r.kind) {
@@ -113,20 +234,22 @@ absl::StatusOr<Response> Session::Execute(const wire::Command& command,
         if (r.code == "CAPABILITY") SetCapabilities(r.code_args);
         return r;
       case Response::Kind::kUntagged:
-        HandleUntagged(r);
+        if (on_untagged == nullptr || !on_untagged(r)) HandleUntagged(r);
         break;
-      case Response::Kind::kContinuation:
+      case Response::Kind::kContinuation: {
+        std::string reply;
         if (on_continuation != nullptr) {
-          IMAPC_ASSIGN_OR_RETURN(std::string reply, on_continuation(r));
-          IMAPC_RETURN_IF_ERROR(transport_->Write(reply, Deadline()));
+          IMAPC_ASSIGN_OR_RETURN(reply, on_continuation(r));
         } else if (next_segment < command.segments.size()) {
-          IMAPC_RETURN_IF_ERROR(transport_->Write(command.segments[next_segment++], Deadline()));
+          reply = command.segments[next_segment++];
         } else {
           return WithErrorKind(
               absl::UnavailableError("unexpected continuation request from the server"),
               ErrorKind::kProtocol);
         }
+        IMAPC_RETURN_IF_ERROR(transport_->Write(reply, DeadlineAfter(options_.response_timeout)));
         break;
+      }
     }
   }
 }
@@ -154,7 +277,7 @@ absl::Status Session::TaggedStatus(const Response& r, absl::string_view what) co
     kind = ErrorKind::kNoMailbox;
   } else if (r.code == "UNAVAILABLE" || r.code == "INUSE" || r.code == "SERVERBUG") {
     code = absl::StatusCode::kUnavailable;
-  } else if (r.code == "LIMIT" || r.code == "OVERQUOTA") {
+  } else if (r.code == "LIMIT" || r.code == "OVERQUOTA" || r.code == "TOOBIG") {
     code = absl::StatusCode::kResourceExhausted;
   } else if (r.code == "ALREADYEXISTS") {
     code = absl::StatusCode::kAlreadyExists;
@@ -163,12 +286,18 @@ absl::Status Session::TaggedStatus(const Response& r, absl::string_view what) co
   return kind == ErrorKind::kUnknown ? status : WithErrorKind(status, kind);
 }
 
+absl::StatusOr<Response> Session::Run(wire::CommandBuilder& builder, absl::string_view what,
+                                      UntaggedHandler on_untagged) {
+  IMAPC_ASSIGN_OR_RETURN(wire::Command cmd, builder.Build());
+  absl::StatusOr<Response> r = Execute(cmd, nullptr, std::move(on_untagged));
+  if (!r.ok()) return Annotate(r.status(), what);
+  IMAPC_RETURN_IF_ERROR(TaggedStatus(*r, what));
+  return r;
+}
+
 absl::Status Session::RunSimpleCommand(absl::string_view name) {
-  IMAPC_ASSIGN_OR_RETURN(wire::Command cmd,
-                         wire::CommandBuilder(NextTag(), name, literal_mode()).Build());
-  absl::StatusOr<Response> r = Execute(cmd);
-  if (!r.ok()) return Annotate(r.status(), name);
-  return TaggedStatus(*r, name);
+  wire::CommandBuilder b(NextTag(), name, literal_mode());
+  return Run(b, name).status();
 }
 
 absl::StatusOr<Greeting> Session::ReadGreeting() {
@@ -191,9 +320,7 @@ absl::StatusOr<Greeting> Session::ReadGreeting() {
   return Greeting{r->status, r->text};
 }
 
-absl::Status Session::RefreshCapabilities() {
-  return RunSimpleCommand("CAPABILITY");
-}
+absl::Status Session::RefreshCapabilities() { return RunSimpleCommand("CAPABILITY"); }
 
 absl::Status Session::StartTls(const TlsOptions& options) {
   if (!HasCapability("STARTTLS")) {
@@ -211,17 +338,13 @@ absl::Status Session::StartTls(const TlsOptions& options) {
         absl::UnavailableError("the server sent data after STARTTLS before the TLS handshake"),
         ErrorKind::kTls);
   }
-  IMAPC_RETURN_IF_ERROR(transport_->StartTls(options, Deadline()));
+  IMAPC_RETURN_IF_ERROR(transport_->StartTls(options, DeadlineAfter(options_.response_timeout)));
   capabilities_.clear();
   return absl::OkStatus();
 }
 
-absl::Status Session::Noop() {
-  return RunSimpleCommand("NOOP");
-}
+absl::Status Session::Noop() { return RunSimpleCommand("NOOP"); }
 
-absl::Status Session::Logout() {
-  return RunSimpleCommand("LOGOUT");
-}
+absl::Status Session::Logout() { return RunSimpleCommand("LOGOUT"); }
 
 }  // namespace imap

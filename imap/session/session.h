@@ -1,7 +1,8 @@
 // One IMAP client connection: greeting, capabilities, STARTTLS, login and
-// the commands built on them. Commands run one at a time; untagged data the
-// server sends meanwhile (EXISTS, CAPABILITY, BYE, ...) updates the
-// session's state.
+// the commands built on them. Commands run one at a time, except that UID
+// FETCH batches can be pipelined (see fetch.h). Untagged data the server
+// sends meanwhile (EXISTS, EXPUNGE, flag changes, CAPABILITY, BYE) updates
+// the session's state and is queued as MailboxEvents.
 //
 //   auto t = DialTcp(host, 993, deadline);
 //   (*t)->StartTls({.server_name = host}, deadline);
@@ -9,11 +10,16 @@
 //   s.ReadGreeting();  s.Login(user, password, AuthMethod::kAuto);
 //   absl::StatusOr<MailboxInfo> inbox = s.Examine("INBOX");
 //   s.Logout();
+//
+// Command families live in their own files: auth.cc, mailbox.cc (LIST,
+// STATUS, SELECT), search.cc, fetch.cc, append.cc, store.cc (STORE, COPY,
+// MOVE, EXPUNGE), idle.cc, extensions.cc (ENABLE, ID, COMPRESS).
 #ifndef IMAP_SESSION_SESSION_H_
 #define IMAP_SESSION_SESSION_H_
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,22 +33,42 @@
 #include "imap/wire/command_writer.h"
 #include "imap/wire/response.h"
 #include "imap/wire/response_parser.h"
+#include "imap/wire/sequence_set.h"
 
 namespace imap {
 
+class FetchStream;
+
 struct SessionOptions {
-  // The longest wait for any one thing from the server (the greeting, a
-  // response line, the rest of a literal).
+  // The longest wait for the server to start answering (the greeting, the
+  // next response line).
   absl::Duration response_timeout = absl::Seconds(30);
+  // The longest wait for more bytes once a literal (a message body) has
+  // started.
+  absl::Duration literal_timeout = absl::Seconds(60);
   // No wait goes past this point in time (e.g. the RPC's deadline).
   absl::Time overall_deadline = absl::InfiniteFuture();
-  // Allow LOGIN / AUTHENTICATE PLAIN over a connection that is not TLS.
-  // Off: credentials never travel in clear text unless asked for.
+  // Allow credentials over a connection that is not TLS. Off: they never
+  // travel in clear text unless asked for.
   bool allow_plaintext_auth = false;
+  // Body literals of at least this size are streamed (FetchStream) rather
+  // than held in memory.
+  uint64_t stream_bodies_from = 64 * 1024;
   wire::ParserLimits limits;
 };
 
-enum class AuthMethod { kAuto, kLogin, kPlain };
+enum class AuthMethod {
+  kAuto,         // the strongest password mechanism offered
+  kLogin,        // the LOGIN command
+  kPlain,        // AUTHENTICATE PLAIN
+  kScramSha1,    // AUTHENTICATE SCRAM-SHA-1 (GNU SASL)
+  kScramSha256,  // AUTHENTICATE SCRAM-SHA-256 (GNU SASL)
+  kXoauth2,      // AUTHENTICATE XOAUTH2; the secret is an OAuth 2.0 token
+  kOauthBearer,  // AUTHENTICATE OAUTHBEARER (RFC 7628); the secret is a token
+};
+
+// "LOGIN", "PLAIN", "SCRAM-SHA-256", ...
+absl::string_view AuthMethodName(AuthMethod method);
 
 struct Greeting {
   wire::StatusWord status = wire::StatusWord::kOk;  // kOk or kPreauth
@@ -57,6 +83,42 @@ struct MailboxInfo {
   uint64_t highest_modseq = 0;  // 0 when the server has no CONDSTORE
   bool read_only = false;
   std::vector<std::string> flags;
+};
+
+struct ListEntry {
+  std::string name;       // UTF-8 (decoded from modified UTF-7)
+  std::string wire_name;  // as the server sent it
+  char delimiter = 0;     // 0 when the server has none (NIL)
+  std::vector<std::string> attributes;  // e.g. "\HasNoChildren", "\Sent"
+};
+
+struct StatusInfo {
+  absl::optional<uint32_t> messages, recent, uid_next, uid_validity, unseen;
+  absl::optional<uint64_t> highest_modseq, size;
+};
+
+struct AppendResult {
+  // From APPENDUID (RFC 4315), when the server has UIDPLUS.
+  absl::optional<uint32_t> uid_validity;
+  absl::optional<uint32_t> uid;
+};
+
+struct CopyResult {
+  // From COPYUID, when the server has UIDPLUS: source UIDs and the UIDs
+  // they got in the destination, in the same order.
+  absl::optional<uint32_t> uid_validity;
+  wire::UidSet source_uids;
+  wire::UidSet destination_uids;
+};
+
+// Something that changed in the selected mailbox, told by the server
+// without being asked (during any command or IDLE).
+struct MailboxEvent {
+  enum class Kind { kExists, kExpunge, kFlags };
+  Kind kind = Kind::kExists;
+  uint32_t number = 0;              // kExists: the new count; else a sequence number
+  absl::optional<uint32_t> uid;     // kFlags, when the server included it
+  std::vector<std::string> flags;   // kFlags
 };
 
 // Not thread-safe: one caller at a time.
@@ -85,59 +147,164 @@ class Session {
   // (not offered, refused) or kCertificate.
   absl::Status StartTls(const TlsOptions& options);
 
-  // Logs in with `method` (kAuto: AUTHENTICATE PLAIN if offered, else
-  // LOGIN). Errors: UNAUTHENTICATED (kAuth) when the server refuses the
-  // credentials; FAILED_PRECONDITION when the connection is not encrypted
-  // and plaintext auth was not allowed, or no usable mechanism is offered.
-  absl::Status Login(absl::string_view user, absl::string_view password, AuthMethod method);
+  // Logs in with `method`; `secret` is a password, or a token for the
+  // OAuth methods. Errors: UNAUTHENTICATED (kAuth) when the server refuses;
+  // FAILED_PRECONDITION when the connection is not encrypted and plaintext
+  // auth was not allowed, or the server does not offer the method.
+  absl::Status Login(absl::string_view user, absl::string_view secret, AuthMethod method);
 
+  // ENABLE (RFC 5161): returns the capabilities the server enabled.
+  absl::StatusOr<std::vector<std::string>> Enable(const std::vector<std::string>& capabilities);
+  bool IsEnabled(absl::string_view capability) const;
+  // ID (RFC 2971): sends `fields` (may be empty) and returns the server's.
+  absl::StatusOr<std::map<std::string, std::string>> Id(
+      const std::map<std::string, std::string>& fields);
+  // COMPRESS DEFLATE (RFC 4978): all later traffic is compressed.
+  absl::Status Compress();
+  bool compressed() const { return compressed_; }
+
+  // LIST (reference, pattern), names in UTF-8.
+  absl::StatusOr<std::vector<ListEntry>> List(absl::string_view reference,
+                                              absl::string_view pattern);
+  // STATUS of a folder that need not be selected.
+  absl::StatusOr<StatusInfo> Status(absl::string_view folder);
   // Opens `folder` (UTF-8) read-only (EXAMINE) or read-write (SELECT).
   // Errors: NOT_FOUND (kNoMailbox) if the server refuses the folder.
   absl::StatusOr<MailboxInfo> Examine(absl::string_view folder);
   absl::StatusOr<MailboxInfo> Select(absl::string_view folder);
+  // The mailbox opened last, if any.
+  const absl::optional<MailboxInfo>& selected() const { return selected_; }
+  // CREATE a folder (UTF-8).
+  absl::Status Create(absl::string_view folder);
+  // DELETE a folder (UTF-8).
+  absl::Status Delete(absl::string_view folder);
+
+  // UID SEARCH with `criteria`: search keys as trusted syntax, with user
+  // strings added by SearchCriteria so they are quoted safely. Uses ESEARCH
+  // when offered and CHARSET UTF-8 only when a string needs it.
+  class SearchCriteria;
+  absl::StatusOr<wire::UidSet> UidSearch(const SearchCriteria& criteria);
+
+  // Sends one UID FETCH per set in `uid_sets` at once (pipelined) asking
+  // for `items` (trusted syntax, e.g. "(UID FLAGS BODY.PEEK[])") and
+  // returns the stream of their answers. The session runs no other command
+  // until the stream is done or destroyed.
+  absl::StatusOr<std::unique_ptr<FetchStream>> UidFetch(const std::vector<wire::UidSet>& uid_sets,
+                                                        absl::string_view items);
+
+  // APPEND `message` to `folder`, with flags and an internal date. The
+  // message goes out as a literal straight from `message` (no copy).
+  absl::StatusOr<AppendResult> Append(absl::string_view folder, absl::string_view message,
+                                      const std::vector<std::string>& flags = {},
+                                      absl::optional<absl::Time> internal_date = absl::nullopt);
+
+  // UID STORE `uids` `operation` (e.g. "+FLAGS.SILENT") `flags`.
+  absl::Status UidStore(const wire::UidSet& uids, absl::string_view operation,
+                        const std::vector<std::string>& flags);
+  absl::StatusOr<CopyResult> UidCopy(const wire::UidSet& uids, absl::string_view folder);
+  // UID MOVE, or COPY + STORE \Deleted + UID EXPUNGE where MOVE is missing
+  // (FAILED_PRECONDITION without UIDPLUS: a plain EXPUNGE could remove
+  // messages that are not ours).
+  absl::StatusOr<CopyResult> UidMove(const wire::UidSet& uids, absl::string_view folder);
+  // UID EXPUNGE (UIDPLUS).
+  absl::Status UidExpunge(const wire::UidSet& uids);
+
+  // IDLE until the server reports a change or `max_wait` passes, then DONE.
+  // Returns the events received (also kept in TakeEvents()).
+  absl::StatusOr<std::vector<MailboxEvent>> Idle(absl::Duration max_wait);
 
   absl::Status Noop();
-
   // Sends LOGOUT and waits for the server's answer.
   absl::Status Logout();
+
+  // Events queued since the last call, oldest first.
+  std::vector<MailboxEvent> TakeEvents();
 
   Transport& transport() { return *transport_; }
 
  private:
+  friend class FetchStream;
   // Called for each continuation request; returns the bytes to send next.
   using ContinuationHandler =
       std::function<absl::StatusOr<std::string>(const wire::Response& continuation)>;
+  // Sees each untagged response first; returns true if it consumed it.
+  using UntaggedHandler = std::function<bool(const wire::Response& untagged)>;
 
   std::string NextTag();
   wire::LiteralMode literal_mode() const;
+  absl::Status CheckIdle() const;
   // Sends `command` and reads until its tagged response, which it returns
-  // whatever its status. Untagged responses go to HandleUntagged. With no
+  // whatever its status. Untagged responses go to `on_untagged` and then,
+  // unless it consumed them, to HandleUntagged. With no continuation
   // handler, continuation requests release the command's next segment.
   absl::StatusOr<wire::Response> Execute(const wire::Command& command,
-                                         ContinuationHandler on_continuation = nullptr);
+                                         ContinuationHandler on_continuation = nullptr,
+                                         UntaggedHandler on_untagged = nullptr);
   // Runs a command without arguments (NOOP, LOGOUT, ...): OK for a tagged
   // OK, else the error, prefixed with the command's name.
   absl::Status RunSimpleCommand(absl::string_view name);
-  // Reads the next complete response from the server.
+  // Builds, runs and checks a command: the tagged response if OK.
+  absl::StatusOr<wire::Response> Run(wire::CommandBuilder& builder, absl::string_view what,
+                                     UntaggedHandler on_untagged = nullptr);
+  // Reads the next parser event, reading the socket as needed.
+  absl::StatusOr<wire::ParserEvent> ReadEvent();
+  // Reads the next complete response; streamed literals are skipped.
   absl::StatusOr<wire::Response> ReadResponse();
+  // Reads up to `capacity` bytes of the literal streaming now; 0 at its end.
+  absl::StatusOr<size_t> ReadStreamedLiteral(char* buf, size_t capacity);
+  // Reads more bytes from the server into the parser.
+  absl::Status Fill(absl::Duration timeout);
   void HandleUntagged(const wire::Response& r);
   // OK for a tagged OK; otherwise a status for `what` with the server's
   // code and text, mapped to the most specific canonical code.
   absl::Status TaggedStatus(const wire::Response& r, absl::string_view what) const;
-  absl::Time Deadline() const;
+  absl::Time DeadlineAfter(absl::Duration timeout) const;
   void SetCapabilities(const std::vector<wire::Value>& values);
   absl::StatusOr<MailboxInfo> OpenMailbox(absl::string_view verb, absl::string_view folder);
+  absl::Status Authenticate(absl::string_view mechanism, absl::string_view initial_response,
+                            ContinuationHandler on_challenge);
+  absl::Status AuthenticateScram(absl::string_view user, absl::string_view password,
+                                 absl::string_view mechanism);
 
   std::unique_ptr<Transport> transport_;
   SessionOptions options_;
   wire::ResponseParser parser_;
   std::vector<std::string> capabilities_;
+  std::vector<std::string> enabled_;
   uint64_t next_tag_ = 1;
   // Text of a BYE the server sent, reported if it then closes.
   absl::optional<std::string> bye_text_;
   // Mailbox data collected while a SELECT/EXAMINE runs.
   MailboxInfo* opening_ = nullptr;
+  absl::optional<MailboxInfo> selected_;
+  std::vector<MailboxEvent> events_;
+  // Set while a FetchStream owns the connection.
+  bool busy_ = false;
+  bool compressed_ = false;
 };
+
+// Search keys for UidSearch, e.g.
+//   Session::SearchCriteria c;
+//   c.Key("SINCE 1-Jan-2024").Key("SUBJECT").String("Rechnung für");
+class Session::SearchCriteria {
+ public:
+  // Appends trusted search syntax (keys, dates, numbers, parentheses).
+  SearchCriteria& Key(absl::string_view syntax);
+  // Appends a user string, quoted or sent as a literal by its bytes.
+  SearchCriteria& String(absl::string_view value);
+  bool empty() const { return parts_.empty(); }
+
+ private:
+  friend class Session;
+  struct Part {
+    bool is_string;
+    std::string text;
+  };
+  std::vector<Part> parts_;
+};
+
+// Formats `t` as an IMAP date-time in UTC, e.g. "06-Jan-2024 09:05:07 +0000".
+std::string FormatImapDateTime(absl::Time t);
 
 }  // namespace imap
 

@@ -21,6 +21,7 @@ constexpr KindName kNames[] = {
     {ErrorKind::kTls, "TLS"},           {ErrorKind::kCertificate, "CERTIFICATE"},
     {ErrorKind::kAuth, "AUTH"},         {ErrorKind::kNoMailbox, "NO_MAILBOX"},
     {ErrorKind::kProtocol, "PROTOCOL"}, {ErrorKind::kLimit, "LIMIT"},
+    {ErrorKind::kUsage, "USAGE"},
 };
 
 }  // namespace

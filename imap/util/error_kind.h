@@ -23,6 +23,7 @@ enum class ErrorKind {
   kNoMailbox,    // folder does not exist or cannot be opened
   kProtocol,     // malformed response, unexpected BYE, connection closed
   kLimit,        // one of our own limits was exceeded
+  kUsage,        // the caller used the API wrongly (e.g. a command during a FETCH stream)
 };
 
 // Returns the name of `kind`, e.g. "DNS".

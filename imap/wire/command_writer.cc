@@ -44,6 +44,21 @@ bool IsQuotable(absl::string_view bytes) {
   return true;
 }
 
+std::string Quote(absl::string_view bytes) {
+  std::string quoted = "\"";
+  for (char c : bytes) {
+    if (c == '"' || c == '\\') quoted.push_back('\\');
+    quoted.push_back(c);
+  }
+  quoted.push_back('"');
+  return quoted;
+}
+
+bool IsFlag(absl::string_view flag) {
+  if (!flag.empty() && flag[0] == '\\') flag.remove_prefix(1);
+  return IsAtom(flag);
+}
+
 CommandBuilder::CommandBuilder(std::string tag, absl::string_view name, LiteralMode mode)
     : mode_(mode) {
   command_.tag = std::move(tag);
@@ -89,12 +104,7 @@ void CommandBuilder::AppendString(absl::string_view bytes, bool allow_atom, bool
     return;
   }
   if (IsQuotable(bytes)) {
-    std::string quoted = "\"";
-    for (char c : bytes) {
-      if (c == '"' || c == '\\') quoted.push_back('\\');
-      quoted.push_back(c);
-    }
-    quoted.push_back('"');
+    const std::string quoted = Quote(bytes);
     current_ += quoted;
     command_.redacted += secret ? "<redacted>" : quoted;
     return;

@@ -68,6 +68,11 @@ class CommandBuilder {
 bool IsAtom(absl::string_view bytes);
 // True if `bytes` can be sent as a quoted string (7-bit, no CR, LF or NUL).
 bool IsQuotable(absl::string_view bytes);
+// `bytes` as a quoted string, with '"' and '\' escaped.
+// REQUIRES: IsQuotable(bytes).
+std::string Quote(absl::string_view bytes);
+// True if `flag` can be sent as a flag: a keyword atom or "\" + atom.
+bool IsFlag(absl::string_view flag);
 
 }  // namespace imap::wire
 

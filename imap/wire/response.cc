@@ -52,6 +52,7 @@ std::string Value::DebugString() const {
     case Type::kNil:
       return "NIL";
     case Type::kString: {
+      if (streamed) return absl::StrCat("<streamed ", number, " bytes>");
       std::string out = "\"";
       for (char c : text) {
         if (c == '"' || c == '\\') out.push_back('\\');

@@ -28,6 +28,9 @@ struct Value {
   uint64_t number = 0;
   // For kList: the elements.
   std::vector<Value> list;
+  // For kString: the literal's bytes were streamed to the caller (see
+  // ResponseParser::NextEvent) and are not in `text`; `number` is its size.
+  bool streamed = false;
 
   static Value Atom(std::string text);
   static Value Number(uint64_t number, std::string digits);

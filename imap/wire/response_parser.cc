@@ -60,6 +60,30 @@ bool IsTextLine(absl::string_view line) {
   return StatusWordFromAtom(rest.substr(0, end)) != StatusWord::kNone;
 }
 
+// True if the text before a literal marker names a body section, whose
+// literal may be streamed: "... BODY[...]<n> {", "... RFC822.TEXT {".
+bool IsBodyItemBefore(absl::string_view t) {
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  if (!t.empty() && t.back() == '>') {  // partial fetch origin "<0>"
+    const size_t lt = t.rfind('<');
+    if (lt == absl::string_view::npos) return false;
+    t = t.substr(0, lt);
+  }
+  absl::string_view name;
+  if (!t.empty() && t.back() == ']') {
+    const size_t open = t.rfind('[');
+    if (open == absl::string_view::npos) return false;
+    name = t.substr(0, open);
+    const size_t sp = name.find_last_of(" (");
+    if (sp != absl::string_view::npos) name = name.substr(sp + 1);
+    return absl::EqualsIgnoreCase(name, "BODY") || absl::EqualsIgnoreCase(name, "BINARY");
+  }
+  const size_t sp = t.find_last_of(" (");
+  name = sp == absl::string_view::npos ? t : t.substr(sp + 1);
+  return absl::EqualsIgnoreCase(name, "RFC822") || absl::EqualsIgnoreCase(name, "RFC822.TEXT") ||
+         absl::EqualsIgnoreCase(name, "RFC822.HEADER");
+}
+
 // Recursive-descent parser over one complete, framed response.
 class FrameParser {
  public:
@@ -189,6 +213,7 @@ class FrameParser {
       }
     }
     if (c == '"') return ParseQuoted();
+    if (c == '\0' && pos_ < frame_.size()) return ParseStreamedPlaceholder();
     if (c == '{' || (c == '~' && pos_ + 1 < frame_.size() && frame_[pos_ + 1] == '{')) {
       return ParseLiteral();
     }
@@ -237,6 +262,24 @@ class FrameParser {
     if (size > frame_.size() - pos_) return Error("literal longer than the response");
     Value v = Value::String(std::string(frame_.substr(pos_, static_cast<size_t>(size))));
     pos_ += static_cast<size_t>(size);
+    return v;
+  }
+
+  // "\0<size>\0" stands where the framer cut out a streamed literal.
+  absl::StatusOr<Value> ParseStreamedPlaceholder() {
+    ++pos_;
+    const size_t digits_start = pos_;
+    while (IsDigit(Peek())) ++pos_;
+    uint64_t size = 0;
+    if (!ParseDecimal(frame_.substr(digits_start, pos_ - digits_start),
+                      std::numeric_limits<uint64_t>::max(), &size) ||
+        pos_ >= frame_.size() || frame_[pos_] != '\0') {
+      return Error("bad streamed literal placeholder");
+    }
+    ++pos_;
+    Value v = Value::String("");
+    v.streamed = true;
+    v.number = size;
     return v;
   }
 
@@ -300,14 +343,15 @@ ResponseParser::ResponseParser(ParserLimits limits) : limits_(limits) {}
 
 void ResponseParser::Feed(absl::string_view bytes) { buffer_.append(bytes.data(), bytes.size()); }
 
-absl::StatusOr<size_t> ResponseParser::FindFrameEnd() {
+absl::StatusOr<ResponseParser::Frame> ResponseParser::FindFrameEnd(size_t* end) {
   while (true) {
+    if (streaming_remaining_ > 0) return Frame::kIncomplete;  // ReadLiteral() first
     if (literal_remaining_ > 0) {
       const uint64_t available = buffer_.size() - scan_pos_;
       if (available < literal_remaining_) {
         literal_remaining_ -= available;
         scan_pos_ = buffer_.size();
-        return 0;
+        return Frame::kIncomplete;
       }
       scan_pos_ += static_cast<size_t>(literal_remaining_);
       literal_remaining_ = 0;
@@ -320,61 +364,142 @@ absl::StatusOr<size_t> ResponseParser::FindFrameEnd() {
                         absl::StrCat("the line length limit of ", limits_.max_line_length));
       }
       scan_pos_ = buffer_.size();
-      return 0;
+      return Frame::kIncomplete;
     }
     if (lf + 1 - line_start_ > limits_.max_line_length) {
       return LimitHit(stream_offset_ + line_start_,
                       absl::StrCat("the line length limit of ", limits_.max_line_length));
     }
+    const size_t this_line_start = line_start_;
     absl::string_view line(buffer_.data() + line_start_, lf - line_start_);
+    // NUL never appears outside literals; refusing it keeps the streamed
+    // literal placeholder ("\0size\0") unambiguous.
+    if (const size_t nul = line.find('\0'); nul != absl::string_view::npos) {
+      return Malformed(stream_offset_ + line_start_ + nul, "NUL byte outside a literal");
+    }
     if (absl::EndsWith(line, "\r")) line.remove_suffix(1);
     const bool text_line = first_line_ && IsTextLine(line);
     first_line_ = false;
     scan_pos_ = lf + 1;
     line_start_ = scan_pos_;
+    *end = lf + 1;
     // A line ending in "{N}" announces N bytes of literal, then the line goes on.
-    if (!text_line && absl::EndsWith(line, "}")) {
-      const size_t open = line.rfind('{');
-      if (open != absl::string_view::npos) {
-        absl::string_view digits = line.substr(open + 1, line.size() - open - 2);
-        uint64_t size = 0;
-        if (!digits.empty() && digits.find_first_not_of("0123456789") == absl::string_view::npos) {
-          if (!ParseDecimal(digits, std::numeric_limits<uint64_t>::max(), &size) ||
-              size > limits_.max_inline_literal) {
-            return LimitHit(stream_offset_ + (line.data() - buffer_.data()) + open,
-                            absl::StrCat("the literal size limit of ",
-                                         limits_.max_inline_literal, " bytes (announced {",
-                                         digits, "})"));
-          }
-          literal_remaining_ = size;
-          continue;
-        }
-      }
+    if (text_line || !absl::EndsWith(line, "}")) return Frame::kComplete;
+    const size_t open = line.rfind('{');
+    if (open == absl::string_view::npos) return Frame::kComplete;
+    absl::string_view digits = line.substr(open + 1, line.size() - open - 2);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != absl::string_view::npos) {
+      return Frame::kComplete;
     }
-    return lf + 1;
+    uint64_t size = 0;
+    const bool parsed = ParseDecimal(digits, std::numeric_limits<uint64_t>::max(), &size);
+    const size_t marker_at = this_line_start + open - (open > 0 && line[open - 1] == '~' ? 1 : 0);
+    const bool stream =
+        parsed && limits_.stream_body_literals_from > 0 &&
+        size >= limits_.stream_body_literals_from &&
+        IsBodyItemBefore(absl::string_view(buffer_).substr(this_line_start, marker_at - this_line_start));
+    const uint64_t limit = stream ? limits_.max_streamed_literal : limits_.max_inline_literal;
+    if (!parsed || size > limit) {
+      return LimitHit(stream_offset_ + this_line_start + open,
+                      absl::StrCat("the literal size limit of ", limit, " bytes (announced {",
+                                   digits, "})"));
+    }
+    if (!stream) {
+      literal_remaining_ = size;
+      continue;
+    }
+    // Replace "{N}\r\n" by a placeholder the frame parser understands, and
+    // hand the literal's bytes out through ReadLiteral() as they arrive.
+    const std::string placeholder = absl::StrCat(std::string(1, '\0'), size, std::string(1, '\0'));
+    buffer_.replace(marker_at, lf + 1 - marker_at, placeholder);
+    streaming_at_ = marker_at + placeholder.size();
+    streaming_remaining_ = size;
+    scan_pos_ = line_start_ = streaming_at_;
+    *end = streaming_at_;
+    return Frame::kLiteralStart;
   }
 }
 
-absl::StatusOr<absl::optional<Response>> ResponseParser::Next() {
+size_t ResponseParser::ReadLiteral(char* buf, size_t capacity) {
+  if (streaming_remaining_ == 0) return 0;
+  const uint64_t n64 = std::min<uint64_t>({static_cast<uint64_t>(capacity), streaming_remaining_,
+                                           static_cast<uint64_t>(buffer_.size() - streaming_at_)});
+  const size_t n = static_cast<size_t>(n64);
+  buffer_.copy(buf, n, streaming_at_);
+  buffer_.erase(streaming_at_, n);
+  streaming_remaining_ -= n;
+  return n;
+}
+
+namespace {
+
+// The response text before a streamed literal, with the placeholders of
+// earlier streamed literals shown as "{N}" and the current one dropped.
+std::string ReadablePrefix(absl::string_view raw) {
+  // `raw` ends with the current placeholder "\0size\0": drop it.
+  raw = raw.substr(0, raw.rfind('\0', raw.size() - 2));
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    const size_t a = raw.find('\0', pos);
+    if (a == absl::string_view::npos) break;
+    const size_t b = raw.find('\0', a + 1);
+    out.append(raw.data() + pos, a - pos);
+    if (b == absl::string_view::npos) return out;  // cannot happen: placeholders are whole
+    absl::StrAppend(&out, "{", raw.substr(a + 1, b - a - 1), "}");
+    pos = b + 1;
+  }
+  out.append(raw.data() + pos, raw.size() - pos);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ParserEvent> ResponseParser::NextEvent() {
+  ParserEvent event;
   if (!error_.ok()) return error_;
   Compact();
-  absl::StatusOr<size_t> end = FindFrameEnd();
-  if (!end.ok()) {
-    error_ = end.status();
+  size_t end = 0;
+  absl::StatusOr<Frame> frame = FindFrameEnd(&end);
+  if (!frame.ok()) {
+    error_ = frame.status();
     return error_;
   }
-  if (*end == 0) return absl::optional<Response>();
-  absl::string_view frame(buffer_.data() + frame_start_, *end - frame_start_);
+  if (*frame == Frame::kIncomplete) return event;
+  if (*frame == Frame::kLiteralStart) {
+    event.kind = ParserEvent::Kind::kLiteralStart;
+    event.literal_prefix =
+        ReadablePrefix(absl::string_view(buffer_).substr(frame_start_, end - frame_start_));
+    event.literal_size = streaming_remaining_;
+    return event;
+  }
+  absl::string_view frame_bytes(buffer_.data() + frame_start_, end - frame_start_);
   absl::StatusOr<Response> r =
-      FrameParser(frame, stream_offset_ + frame_start_, limits_).Parse();
-  frame_start_ = *end;
+      FrameParser(frame_bytes, stream_offset_ + frame_start_, limits_).Parse();
+  frame_start_ = end;
   line_start_ = scan_pos_ = frame_start_;
   first_line_ = true;
   if (!r.ok()) {
     error_ = r.status();
     return error_;
   }
-  return absl::optional<Response>(*std::move(r));
+  event.kind = ParserEvent::Kind::kResponse;
+  event.response = *std::move(r);
+  return event;
+}
+
+absl::StatusOr<absl::optional<Response>> ResponseParser::Next() {
+  absl::StatusOr<ParserEvent> event = NextEvent();
+  if (!event.ok()) return event.status();
+  switch (event->kind) {
+    case ParserEvent::Kind::kNeedMore:
+      return absl::optional<Response>();
+    case ParserEvent::Kind::kResponse:
+      return absl::optional<Response>(std::move(event->response));
+    case ParserEvent::Kind::kLiteralStart:
+      break;
+  }
+  return absl::FailedPreconditionError("a streamed literal started; use NextEvent()");
 }
 
 void ResponseParser::Compact() {
@@ -385,6 +510,7 @@ void ResponseParser::Compact() {
   stream_offset_ += frame_start_;
   line_start_ -= frame_start_;
   scan_pos_ -= frame_start_;
+  if (streaming_remaining_ > 0) streaming_at_ -= frame_start_;
   frame_start_ = 0;
 }
 

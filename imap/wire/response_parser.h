@@ -32,6 +32,28 @@ struct ParserLimits {
   // Largest literal held in memory as part of a response. A server's
   // "{N}" is checked against this before anything is allocated.
   uint64_t max_inline_literal = 64ull << 20;
+  // Literals of at least this many bytes that follow a body section item
+  // (BODY[...], BINARY[...], RFC822, RFC822.HEADER, RFC822.TEXT) are
+  // streamed through NextEvent()/ReadLiteral() instead of being held.
+  // 0: never stream.
+  uint64_t stream_body_literals_from = 0;
+  // Largest streamed literal.
+  uint64_t max_streamed_literal = 1ull << 40;
+};
+
+// What NextEvent() found.
+struct ParserEvent {
+  enum class Kind {
+    kNeedMore,      // feed more bytes
+    kResponse,      // `response` is complete
+    kLiteralStart,  // a body literal streams now: ReadLiteral() its bytes
+  };
+  Kind kind = Kind::kNeedMore;
+  Response response;
+  // For kLiteralStart: the response up to the literal as the server sent
+  // it (e.g. "* 12 FETCH (UID 99 BODY[] "), and the literal's size.
+  std::string literal_prefix;
+  uint64_t literal_size = 0;
 };
 
 class ResponseParser {
@@ -51,13 +73,30 @@ class ResponseParser {
   // stream and are sticky: every later call returns the same error.
   absl::StatusOr<absl::optional<Response>> Next();
 
+  // Like Next(), but reports streamed literals (see
+  // ParserLimits::stream_body_literals_from). After kLiteralStart, the
+  // caller takes the literal's bytes with ReadLiteral() until
+  // streaming_remaining() is 0, feeding more bytes as needed; NextEvent()
+  // answers kNeedMore meanwhile. The completed response holds the literal
+  // as a Value with streamed = true. Next() fails with FAILED_PRECONDITION
+  // where NextEvent() would report kLiteralStart.
+  absl::StatusOr<ParserEvent> NextEvent();
+
+  // Copies up to `capacity` bytes of the streaming literal into `buf` and
+  // returns how many; 0 when none is buffered (feed more) or none streams.
+  size_t ReadLiteral(char* buf, size_t capacity);
+
+  // Bytes of the streaming literal not yet read.
+  uint64_t streaming_remaining() const { return streaming_remaining_; }
+
   // Bytes fed but not yet returned as part of a response.
   size_t buffered() const { return buffer_.size() - frame_start_; }
 
  private:
-  // Finds the end of the next complete response (its last LF + 1) without
-  // parsing it. Returns 0 if incomplete.
-  absl::StatusOr<size_t> FindFrameEnd();
+  enum class Frame { kIncomplete, kComplete, kLiteralStart };
+  // Finds the end of the next complete response (its last LF + 1, stored in
+  // *end) without parsing it, or the start of a literal to stream.
+  absl::StatusOr<Frame> FindFrameEnd(size_t* end);
   void Compact();
 
   const ParserLimits limits_;
@@ -71,7 +110,12 @@ class ResponseParser {
   uint64_t literal_remaining_ = 0;
   // Whether the current line is the first one of the response.
   bool first_line_ = true;
-  // Bytes of the stream consumed before buffer_[0], for error offsets.
+  // The literal being streamed: bytes left, and where they start in
+  // buffer_ (right after the placeholder that replaced "{N}\r\n").
+  uint64_t streaming_remaining_ = 0;
+  size_t streaming_at_ = 0;
+  // Bytes of the stream consumed before buffer_[0], for error offsets
+  // (approximate once a literal was streamed).
   uint64_t stream_offset_ = 0;
   absl::Status error_;
 };

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "imap/util/error_kind.h"
@@ -227,6 +228,116 @@ TEST(ResponseParserTest, ManyResponsesKeepBufferSmall) {
     ASSERT_TRUE(r.ok() && r->has_value());
   }
   EXPECT_EQ(parser.buffered(), 0u);
+}
+
+}  // namespace
+}  // namespace imap::wire
+
+namespace imap::wire {
+namespace {
+
+// Feeds `input` in chunks of `chunk` bytes with streaming on for literals
+// of at least `threshold` bytes; returns the streamed bytes per literal and
+// the responses, and the most bytes the parser ever held.
+struct StreamResult {
+  std::vector<std::string> prefixes;
+  std::vector<std::string> literals;
+  std::vector<Response> responses;
+  size_t max_buffered = 0;
+};
+
+StreamResult Stream(const std::string& input, size_t chunk, uint64_t threshold) {
+  ParserLimits limits;
+  limits.stream_body_literals_from = threshold;
+  ResponseParser parser(limits);
+  StreamResult out;
+  size_t fed = 0;
+  while (true) {
+    absl::StatusOr<ParserEvent> e = parser.NextEvent();
+    EXPECT_TRUE(e.ok()) << e.status();
+    if (!e.ok()) return out;
+    if (e->kind == ParserEvent::Kind::kResponse) {
+      out.responses.push_back(e->response);
+      continue;
+    }
+    if (e->kind == ParserEvent::Kind::kLiteralStart) {
+      out.prefixes.push_back(e->literal_prefix);
+      out.literals.emplace_back();
+      EXPECT_EQ(parser.streaming_remaining(), e->literal_size);
+    }
+    // Drain what streams, feeding as needed.
+    while (parser.streaming_remaining() > 0) {
+      char buf[7];
+      size_t n = parser.ReadLiteral(buf, sizeof(buf));
+      if (n > 0) {
+        out.literals.back().append(buf, n);
+        continue;
+      }
+      if (fed >= input.size()) return out;
+      parser.Feed(input.substr(fed, chunk));
+      fed += std::min(chunk, input.size() - fed);
+      out.max_buffered = std::max(out.max_buffered, parser.buffered());
+    }
+    if (e->kind == ParserEvent::Kind::kNeedMore) {
+      if (fed >= input.size()) return out;
+      parser.Feed(input.substr(fed, chunk));
+      fed += std::min(chunk, input.size() - fed);
+      out.max_buffered = std::max(out.max_buffered, parser.buffered());
+    }
+  }
+}
+
+TEST(ResponseParserStreamingTest, BodyLiteralsStreamOthersStayInline) {
+  const std::string body(5000, 'b');
+  const std::string input = "* 3 FETCH (UID 17 ENVELOPE (NIL {12}\r\nsubject {99} NIL NIL NIL NIL "
+                            "NIL NIL NIL NIL) BODY[] {5000}\r\n" + body +
+                            " BODY[HEADER.FIELDS (X)]<0> {1000}\r\n" + std::string(1000, 'h') +
+                            " FLAGS (\\Seen))\r\nA1 OK done\r\n";
+  for (size_t chunk : {size_t{1}, size_t{3}, size_t{64}, input.size()}) {
+    StreamResult r = Stream(input, chunk, /*threshold=*/100);
+    ASSERT_EQ(r.literals.size(), 2u) << chunk;
+    EXPECT_EQ(r.literals[0], body);
+    EXPECT_EQ(r.literals[1], std::string(1000, 'h'));
+    EXPECT_EQ(r.prefixes[0], "* 3 FETCH (UID 17 ENVELOPE (NIL {12}\r\nsubject {99} NIL NIL NIL NIL "
+                             "NIL NIL NIL NIL) BODY[] ");
+    EXPECT_TRUE(absl::EndsWith(r.prefixes[1], "BODY[] {5000} BODY[HEADER.FIELDS (X)]<0> "))
+        << r.prefixes[1];
+    ASSERT_EQ(r.responses.size(), 2u);
+    const std::vector<Value>& items = r.responses[0].values[0].list;
+    ASSERT_EQ(items.size(), 10u);
+    EXPECT_EQ(items[3].list[1].text, "subject {99}");  // small literal kept inline
+    EXPECT_TRUE(items[5].streamed);
+    EXPECT_EQ(items[5].number, 5000u);
+    EXPECT_TRUE(items[7].streamed);
+    EXPECT_EQ(items[9].list[0].text, "\\Seen");
+    EXPECT_EQ(r.responses[1].status, StatusWord::kOk);
+    if (chunk < 100) {
+      EXPECT_LT(r.max_buffered, 400u) << chunk;  // never the whole body
+    }
+  }
+}
+
+TEST(ResponseParserStreamingTest, SmallBodiesAndNonBodyItemsAreNotStreamed) {
+  StreamResult r = Stream("* 1 FETCH (BODY[] {3}\r\nabc X-OTHER {200}\r\n" + std::string(200, 'x') +
+                              ")\r\n",
+                          5, 100);
+  EXPECT_TRUE(r.literals.empty());
+  ASSERT_EQ(r.responses.size(), 1u);
+  EXPECT_EQ(r.responses[0].values[0].list[1].text, "abc");
+}
+
+TEST(ResponseParserStreamingTest, NextRefusesAStreamedLiteral) {
+  ParserLimits limits;
+  limits.stream_body_literals_from = 1;
+  ResponseParser parser(limits);
+  parser.Feed("* 1 FETCH (RFC822 {5}\r\nhello)\r\n");
+  EXPECT_EQ(parser.Next().status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ResponseParserStreamingTest, NulOutsideLiteralsIsRefused) {
+  absl::Status s = FirstError(std::string("* OK a\0b\r\n", 10));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("NUL"));
 }
 
 }  // namespace
