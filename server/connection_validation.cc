@@ -237,7 +237,8 @@ absl::StatusOr<ValidConnection> ValidateConnection(const Connection& input,
 
   if (!connector::v1::AuthMechanism_IsValid(c.auth_mechanism())) {
     check.Fail("auth_mechanism", absl::StrCat("value ", static_cast<int>(c.auth_mechanism()),
-                                              " is unknown; use AUTO, LOGIN or PLAIN"));
+                                              " is unknown; use AUTO, LOGIN, PLAIN, SCRAM_SHA_256, SCRAM_SHA_1, XOAUTH2 "
+                                              "or OAUTHBEARER"));
   }
 
   if (c.default_folder().empty()) c.set_default_folder("INBOX");

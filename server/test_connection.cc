@@ -42,6 +42,25 @@ FailureCategory CategoryOf(const absl::Status& s) {
   }
 }
 
+imap::AuthMethod ToAuthMethod(connector::v1::AuthMechanism m) {
+  switch (m) {
+    case connector::v1::AUTH_MECHANISM_LOGIN:
+      return imap::AuthMethod::kLogin;
+    case connector::v1::AUTH_MECHANISM_PLAIN:
+      return imap::AuthMethod::kPlain;
+    case connector::v1::AUTH_MECHANISM_SCRAM_SHA_256:
+      return imap::AuthMethod::kScramSha256;
+    case connector::v1::AUTH_MECHANISM_SCRAM_SHA_1:
+      return imap::AuthMethod::kScramSha1;
+    case connector::v1::AUTH_MECHANISM_XOAUTH2:
+      return imap::AuthMethod::kXoauth2;
+    case connector::v1::AUTH_MECHANISM_OAUTHBEARER:
+      return imap::AuthMethod::kOauthBearer;
+    default:
+      return imap::AuthMethod::kAuto;
+  }
+}
+
 // Advice for the admin, by category.
 std::string Advice(FailureCategory category, const Connection& c) {
   switch (category) {
@@ -226,9 +245,7 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
     runner.Skip("starttls", implicit_tls ? "implicit TLS is used" : "security is NONE");
   }
   if (ok && !preauth) {
-    imap::AuthMethod method = imap::AuthMethod::kAuto;
-    if (c.auth_mechanism() == connector::v1::AUTH_MECHANISM_LOGIN) method = imap::AuthMethod::kLogin;
-    if (c.auth_mechanism() == connector::v1::AUTH_MECHANISM_PLAIN) method = imap::AuthMethod::kPlain;
+    const imap::AuthMethod method = ToAuthMethod(c.auth_mechanism());
     ok = runner.Run("login", [&]() -> absl::StatusOr<std::string> {
       absl::Status s = session->Login(c.username(), c.password(), method);
       if (!s.ok()) return s;
@@ -238,7 +255,8 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
         if (!caps.ok()) return caps;
       }
       record_capabilities();
-      return absl::StrCat("logged in as ", c.username());
+      return absl::StrCat("logged in as ", c.username(), " with ",
+                          imap::AuthMethodName(session->auth_method()));
     });
   } else if (ok) {
     runner.Skip("login", "already authenticated (PREAUTH)");

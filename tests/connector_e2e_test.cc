@@ -336,6 +336,35 @@ TEST_F(ConnectorE2eTest, GoodLoginOnEveryListener) {
   EXPECT_EQ(r.message_count(), 1u);
 }
 
+TEST_F(ConnectorE2eTest, EveryAuthMechanism) {
+  struct Case {
+    connector::v1::AuthMechanism mechanism;
+    const char* secret;
+    const char* name;
+  };
+  const Case cases[] = {
+      {connector::v1::AUTH_MECHANISM_AUTO, ImapServerFixture::kPassword, "SCRAM-SHA-256"},
+      {connector::v1::AUTH_MECHANISM_LOGIN, ImapServerFixture::kPassword, "LOGIN"},
+      {connector::v1::AUTH_MECHANISM_PLAIN, ImapServerFixture::kPassword, "PLAIN"},
+      {connector::v1::AUTH_MECHANISM_SCRAM_SHA_256, ImapServerFixture::kPassword, "SCRAM-SHA-256"},
+      {connector::v1::AUTH_MECHANISM_SCRAM_SHA_1, ImapServerFixture::kPassword, "SCRAM-SHA-1"},
+      {connector::v1::AUTH_MECHANISM_XOAUTH2, "good-token-alice", "XOAUTH2"},
+      {connector::v1::AUTH_MECHANISM_OAUTHBEARER, "good-token-alice", "OAUTHBEARER"},
+  };
+  for (const Case& k : cases) {
+    Connection c = GoodConnection();
+    c.set_auth_mechanism(k.mechanism);
+    c.set_password(k.secret);
+    TestConnectionResponse r = TestInline(c);
+    EXPECT_TRUE(r.ok()) << k.name << ": " << r.message();
+    ASSERT_NE(FindStage(r, "login"), nullptr);
+    EXPECT_THAT(FindStage(r, "login")->detail(), HasSubstr(std::string("with ") + k.name));
+    c.set_password("wrong-secret");
+    r = TestInline(c);
+    EXPECT_EQ(r.category(), connector::v1::FAILURE_CATEGORY_AUTH_FAILED) << k.name;
+  }
+}
+
 TEST_F(ConnectorE2eTest, WrongPassword) {
   Connection c = GoodConnection();
   c.set_password("not-the-password");

@@ -140,6 +140,7 @@ absl::Status Session::Login(absl::string_view user, absl::string_view secret, Au
     }
   }
 
+  auth_method_ = method == AuthMethod::kAuto ? AuthMethod::kLogin : method;
   switch (method) {
     case AuthMethod::kAuto:
     case AuthMethod::kLogin: {

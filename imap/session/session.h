@@ -152,6 +152,8 @@ class Session {
   // FAILED_PRECONDITION when the connection is not encrypted and plaintext
   // auth was not allowed, or the server does not offer the method.
   absl::Status Login(absl::string_view user, absl::string_view secret, AuthMethod method);
+  // The method the last Login() used (kAuto resolved), kAuto before any.
+  AuthMethod auth_method() const { return auth_method_; }
 
   // ENABLE (RFC 5161): returns the capabilities the server enabled.
   absl::StatusOr<std::vector<std::string>> Enable(const std::vector<std::string>& capabilities);
@@ -281,6 +283,7 @@ class Session {
   // Set while a FetchStream owns the connection.
   bool busy_ = false;
   bool compressed_ = false;
+  AuthMethod auth_method_ = AuthMethod::kAuto;
 };
 
 // Search keys for UidSearch, e.g.

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "imap/session/fetch.h"
 #include "imap/session/session.h"
 #include "imap/util/error_kind.h"
 #include "tests/fixtures/loopback_listener.h"
@@ -250,6 +251,198 @@ TEST(SessionScriptTest, ClosedPortIsRefused) {
       "127.0.0.1", testing_fixtures::PickFreePort(), absl::Now() + absl::Seconds(5));
   EXPECT_EQ(t.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(GetErrorKind(t.status()), ErrorKind::kRefused);
+}
+
+}  // namespace
+}  // namespace imap
+
+namespace imap {
+namespace {
+
+std::unique_ptr<Session> ConnectWith(const ScriptedServer& server, SessionOptions options) {
+  absl::StatusOr<std::unique_ptr<Transport>> t =
+      DialTcp("127.0.0.1", server.port(), absl::Now() + absl::Seconds(5));
+  EXPECT_TRUE(t.ok()) << t.status();
+  return std::make_unique<Session>(*std::move(t), options);
+}
+
+TEST(SessionFaultTest, HugeLiteralIsRefusedWithoutAllocating) {
+  ScriptedServer server({
+      Send("* OK hi\r\n"),
+      ReadLine(),
+      Send("* 1 FETCH (UID 5 X-DATA {99999999999}\r\n"),
+      WaitForClose(),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  absl::Status st = s->Noop();
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(GetErrorKind(st), ErrorKind::kLimit);
+  s.reset();
+}
+
+TEST(SessionFaultTest, OverlongLineAndDeepListsEndCleanly) {
+  SessionOptions options;
+  options.response_timeout = absl::Seconds(5);
+  options.limits.max_line_length = 4096;
+  {
+    ScriptedServer server({
+        Send("* OK hi\r\n"),
+        ReadLine(),
+        Send("* OK " + std::string(10000, 'x')),  // no line end in sight
+        WaitForClose(),
+    });
+    std::unique_ptr<Session> s = ConnectWith(server, options);
+    ASSERT_TRUE(s->ReadGreeting().ok());
+    EXPECT_EQ(s->Noop().code(), absl::StatusCode::kResourceExhausted);
+  }
+  {
+    ScriptedServer server({
+        Send("* OK hi\r\n"),
+        ReadLine(),
+        Send("* 1 FETCH " + std::string(1000, '(') + std::string(1000, ')') + "\r\n"),
+        WaitForClose(),
+    });
+    std::unique_ptr<Session> s = ConnectWith(server, options);
+    ASSERT_TRUE(s->ReadGreeting().ok());
+    absl::Status st = s->Noop();
+    EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_THAT(st.message(), HasSubstr("list depth"));
+  }
+}
+
+TEST(SessionFaultTest, StallInsideALiteralHitsTheLiteralTimeout) {
+  SessionOptions options;
+  options.response_timeout = absl::Seconds(30);
+  options.literal_timeout = absl::Milliseconds(300);
+  ScriptedServer server({
+      Send("* OK hi\r\n"),
+      ReadLine(),
+      Send("* 1 FETCH (UID 9 BODY[] {100000}\r\nsome bytes, then nothing"),
+      WaitForClose(),
+  });
+  std::unique_ptr<Session> s = ConnectWith(server, options);
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  wire::UidSet nine;
+  nine.Add(9);
+  absl::StatusOr<std::unique_ptr<FetchStream>> f = s->UidFetch({nine}, "(UID BODY.PEEK[])");
+  ASSERT_TRUE(f.ok());
+  absl::StatusOr<FetchStream::Event> e = (*f)->Next();
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(*e, FetchStream::Event::kBody);
+  EXPECT_EQ((*f)->body().uid, 9u);
+  EXPECT_EQ((*f)->body().size, 100000u);
+  char buf[4096];
+  absl::StatusOr<size_t> n = (*f)->ReadBody(buf, sizeof(buf));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::string(buf, *n), "some bytes, then nothing");
+  const absl::Time start = absl::Now();
+  n = (*f)->ReadBody(buf, sizeof(buf));
+  EXPECT_EQ(n.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));  // the literal timeout, not the response one
+  EXPECT_THAT(n.status().message(), HasSubstr("BODY[] of message 1"));
+  // Errors are sticky, and the stream's end does not hang.
+  EXPECT_EQ((*f)->Next().status().code(), absl::StatusCode::kDeadlineExceeded);
+  f->reset();
+  s.reset();
+}
+
+TEST(SessionFaultTest, CutInsideAStreamedBody) {
+  ScriptedServer server({
+      Send("* OK hi\r\n"),
+      ReadLine(),
+      Send("* 1 FETCH (UID 3 BODY[] {70000}\r\n" + std::string(30000, 'a')),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  wire::UidSet three;
+  three.Add(3);
+  absl::StatusOr<std::unique_ptr<FetchStream>> f = s->UidFetch({three}, "(UID BODY.PEEK[])");
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ((*f)->Next().value(), FetchStream::Event::kBody);
+  size_t total = 0;
+  absl::Status end;
+  while (true) {
+    char buf[8192];
+    absl::StatusOr<size_t> n = (*f)->ReadBody(buf, sizeof(buf));
+    if (!n.ok()) {
+      end = n.status();
+      break;
+    }
+    total += *n;
+  }
+  EXPECT_EQ(total, 30000u);
+  EXPECT_EQ(end.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(GetErrorKind(end), ErrorKind::kProtocol);
+}
+
+TEST(SessionFaultTest, NoOtherCommandWhileAFetchStreamRuns) {
+  ScriptedServer server({
+      Send("* OK hi\r\n"),
+      ReadLine(),
+      Send("* 1 FETCH (UID 1 FLAGS ())\r\nA1 OK done\r\n"),
+      ReadLine(),
+      Send("A3 OK noop\r\n"),  // A2 went to the refused NOOP
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  wire::UidSet one;
+  one.Add(1);
+  absl::StatusOr<std::unique_ptr<FetchStream>> f = s->UidFetch({one}, "(UID FLAGS)");
+  ASSERT_TRUE(f.ok());
+  absl::Status busy = s->Noop();
+  EXPECT_EQ(busy.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(GetErrorKind(busy), ErrorKind::kUsage);
+  f->reset();  // reads the rest of the answers
+  EXPECT_TRUE(s->Noop().ok());
+}
+
+TEST(SessionFaultTest, MoveFallsBackToCopyStoreExpunge) {
+  ScriptedServer server({
+      Send("* OK [CAPABILITY IMAP4rev1 UIDPLUS] hi\r\n"),
+      ReadLine(),
+      Send("A1 OK [COPYUID 7 4:5 10:11] copied\r\n"),
+      ReadLine(),
+      Send("A2 OK stored\r\n"),
+      ReadLine(),
+      Send("* 1 EXPUNGE\r\n* 1 EXPUNGE\r\nA3 OK expunged\r\n"),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  absl::StatusOr<CopyResult> moved = s->UidMove(wire::UidSet::Parse("4:5").value(), "Archive");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->uid_validity, 7u);
+  EXPECT_EQ(moved->destination_uids.ToString(), "10:11");
+  EXPECT_EQ(server.received(),
+            "A1 UID COPY 4:5 Archive\r\nA2 UID STORE 4:5 +FLAGS.SILENT (\\Deleted)\r\n"
+            "A3 UID EXPUNGE 4:5\r\n");
+}
+
+TEST(SessionFaultTest, MoveWithoutMoveOrUidplusIsRefused) {
+  ScriptedServer server({Send("* OK [CAPABILITY IMAP4rev1] hi\r\n"), WaitForClose()});
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  absl::StatusOr<CopyResult> moved = s->UidMove(wire::UidSet::Parse("4").value(), "Archive");
+  EXPECT_EQ(moved.status().code(), absl::StatusCode::kFailedPrecondition);
+  s.reset();
+  EXPECT_EQ(server.received(), "");  // nothing was sent, nothing expunged
+}
+
+TEST(SessionFaultTest, RefusedBearerTokenAnswersTheErrorChallenge) {
+  ScriptedServer server({
+      Send("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] hi\r\n"),
+      ReadLine(),
+      Send("+ eyJzdGF0dXMiOiI0MDEifQ==\r\n"),
+      ReadLine(),
+      Send("A1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+  });
+  std::unique_ptr<Session> s = Connect(server, absl::Seconds(5));
+  ASSERT_TRUE(s->ReadGreeting().ok());
+  absl::Status st = s->Login("alice", "stale-token", AuthMethod::kXoauth2);
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnauthenticated);
+  // base64("user=alice\x01" "auth=Bearer stale-token\x01\x01"), then an empty answer.
+  EXPECT_EQ(server.received(),
+            "A1 AUTHENTICATE XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciBzdGFsZS10b2tlbgEB\r\n\r\n");
 }
 
 }  // namespace
