@@ -65,7 +65,7 @@ def main():
     print(f"1. Configure connection {args.name!r} -> {args.imap_url}")
     conn = pb.Connection(name=args.name, username=args.username, password=password,
                          server_url=args.imap_url, timeout_ms=10000,
-                         datetime_format="yyyy-MM-dd HH:mm:ss",
+                         datetime_format="%Y-%m-%d %H:%M:%S",
                          tls=pb.TlsSettings(ca_bundle_pem=ca_pem))
     configured = stub.Configure(pb.ConfigureRequest(connection=conn), timeout=30)
     c = configured.connection

@@ -2,108 +2,59 @@
 
 #include <string>
 
-#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace server {
 namespace {
 
 constexpr absl::string_view kRfc3339 = "RFC3339";
 constexpr absl::string_view kEpochMillis = "EPOCH_MILLIS";
+constexpr size_t kMaxFormatLength = 256;
 
-struct Token {
-  absl::string_view pattern;
-  absl::string_view strftime;  // the absl::FormatTime equivalent
-};
-
-// Longest first, so "yyyy" wins over "yy" and "MMM" over "MM". Times are
-// always UTC, so the offset patterns are constant ("Z" and "+0000").
-constexpr Token kTokens[] = {
-    {"yyyy", "%Y"}, {"MMM", "%b"}, {"XXX", "Z"}, {"SSS", "%E3f"}, {"yy", "%y"},
-    {"MM", "%m"},   {"dd", "%d"},  {"HH", "%H"},   {"hh", "%I"},    {"mm", "%M"},
-    {"ss", "%S"},   {"a", "%p"},   {"Z", "%z"},
-};
-
-// Translates a pattern to an absl::FormatTime format. Returns false and the
-// 0-based position of the first thing it does not understand.
-bool Translate(absl::string_view pattern, std::string* out, size_t* bad_at, std::string* why) {
-  size_t i = 0;
-  while (i < pattern.size()) {
-    const char c = pattern[i];
-    if (c == '\'') {
-      if (i + 1 < pattern.size() && pattern[i + 1] == '\'') {
-        out->push_back('\'');
-        i += 2;
-        continue;
-      }
-      // Quoted text runs to the next lone quote; '' inside it is a quote.
-      size_t j = i + 1;
-      bool closed = false;
-      while (j < pattern.size()) {
-        if (pattern[j] == '\'') {
-          if (j + 1 < pattern.size() && pattern[j + 1] == '\'') {
-            out->push_back('\'');
-            j += 2;
-            continue;
-          }
-          closed = true;
-          break;
-        }
-        if (pattern[j] == '%') out->push_back('%');
-        out->push_back(pattern[j]);
-        ++j;
-      }
-      if (!closed) {
-        *bad_at = i;
-        *why = "quote without a closing quote";
-        return false;
-      }
-      i = j + 1;
-      continue;
-    }
-    if (absl::ascii_isalpha(static_cast<unsigned char>(c))) {
-      bool matched = false;
-      for (const Token& t : kTokens) {
-        if (pattern.substr(i, t.pattern.size()) == t.pattern) {
-          out->append(t.strftime.data(), t.strftime.size());
-          i += t.pattern.size();
-          matched = true;
-          break;
-        }
-      }
-      if (!matched) {
-        *bad_at = i;
-        size_t run = i;
-        while (run < pattern.size() && pattern[run] == c) ++run;
-        *why = absl::StrCat("'", pattern.substr(i, run - i),
-                            "' is not a supported pattern (quote literal letters with '...')");
-        return false;
-      }
-      continue;
-    }
-    if (static_cast<unsigned char>(c) < 0x20) {
-      *bad_at = i;
-      *why = "control character";
-      return false;
-    }
-    if (c == '%') out->push_back('%');
-    out->push_back(c);
-    ++i;
-  }
-  return true;
-}
+// Conversions after '%' that render the same whatever the locale.
+constexpr absl::string_view kPlainConversions = "YymdeHIMSpjaAbBFTzZ%";
+// Extensions after "%E": absl's seconds with fractions and RFC 3339 offsets.
+constexpr absl::string_view kExtendedConversions[] = {"Ez", "E*z", "E3S", "E6S", "E9S", "E*S"};
 
 }  // namespace
 
 absl::Status ValidateDateTimeFormat(absl::string_view format) {
   if (format.empty() || format == kRfc3339 || format == kEpochMillis) return absl::OkStatus();
-  if (format.size() > 256) return absl::InvalidArgumentError("is longer than 256 characters");
-  std::string translated;
-  size_t bad_at = 0;
-  std::string why;
-  if (!Translate(format, &translated, &bad_at, &why)) {
-    return absl::InvalidArgumentError(absl::StrCat("at position ", bad_at + 1, ": ", why));
+  if (format.size() > kMaxFormatLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("is longer than ", kMaxFormatLength, " characters"));
+  }
+  size_t i = 0;
+  while (i < format.size()) {
+    const auto c = static_cast<unsigned char>(format[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat("at position ", i + 1, ": control character"));
+    }
+    if (c != '%') {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= format.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("at position ", i + 1, ": '%' at the end (write %% for a percent sign)"));
+    }
+    if (kPlainConversions.find(format[i + 1]) != absl::string_view::npos) {
+      i += 2;
+      continue;
+    }
+    bool extended = false;
+    for (absl::string_view e : kExtendedConversions) {
+      if (absl::StartsWith(format.substr(i + 1), e)) {
+        i += 1 + e.size();
+        extended = true;
+        break;
+      }
+    }
+    if (extended) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "at position ", i + 1, ": '%", format.substr(i + 1, 1),
+        "' is not a supported conversion (use %Y %m %d %H %M %S %z and the like)"));
   }
   return absl::OkStatus();
 }
@@ -113,11 +64,7 @@ std::string FormatDateTime(absl::Time t, absl::string_view format) {
   if (format.empty() || format == kRfc3339) {
     return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
   }
-  std::string translated;
-  size_t bad_at = 0;
-  std::string why;
-  if (!Translate(format, &translated, &bad_at, &why)) return "";
-  return absl::FormatTime(translated, t, absl::UTCTimeZone());
+  return absl::FormatTime(std::string(format), t, absl::UTCTimeZone());
 }
 
 }  // namespace server

@@ -1,9 +1,10 @@
 // The connection's "date-time format": how timestamps are rendered as text.
 // Presets "RFC3339" (also the empty string) and "EPOCH_MILLIS", or a
-// Java-style pattern of yyyy yy MM MMM dd HH hh mm ss SSS a XXX Z and
-// 'quoted text' ('' is a quote). Rendered in UTC.
+// strftime-style pattern: %Y %y %m %d %e %H %I %M %S %p %j %a %A %b %B %F
+// %T %z %Z %%, plus %E3S / %E6S / %E*S (seconds with fractions) and %Ez
+// (+hh:mm). Rendered in UTC.
 //
-//   FormatDateTime(t, "yyyy-MM-dd HH:mm:ss")  -> "2024-01-06 09:00:00"
+//   FormatDateTime(t, "%Y-%m-%d %H:%M:%S")  -> "2024-01-06 09:00:00"
 #ifndef SERVER_DATETIME_FORMAT_H_
 #define SERVER_DATETIME_FORMAT_H_
 
@@ -15,7 +16,7 @@
 
 namespace server {
 
-// OK if `format` is a preset or a pattern FormatDateTime understands;
+// OK if `format` is a preset or a pattern of the conversions above;
 // otherwise INVALID_ARGUMENT naming the 1-based character position.
 absl::Status ValidateDateTimeFormat(absl::string_view format);
 

@@ -21,26 +21,26 @@ TEST(DateTimeFormatTest, Presets) {
 }
 
 TEST(DateTimeFormatTest, Patterns) {
-  EXPECT_EQ(FormatDateTime(Sample(), "yyyy-MM-dd HH:mm:ss"), "2024-02-29 13:04:05");
-  EXPECT_EQ(FormatDateTime(Sample(), "dd MMM yy hh:mm a"), "29 Feb 24 01:04 PM");
-  EXPECT_EQ(FormatDateTime(Sample(), "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"), "2024-02-29T13:04:05.007Z");
-  EXPECT_EQ(FormatDateTime(Sample(), "HHmm Z"), "1304 +0000");
-  EXPECT_EQ(FormatDateTime(Sample(), "'at' HH 'o''clock' 100%"), "at 13 o'clock 100%");
-  for (const char* ok : {"", "RFC3339", "EPOCH_MILLIS", "yyyy", "'quoted: yyyy'", "HH''mm"}) {
+  EXPECT_EQ(FormatDateTime(Sample(), "%Y-%m-%d %H:%M:%S"), "2024-02-29 13:04:05");
+  EXPECT_EQ(FormatDateTime(Sample(), "%d %b %y %I:%M %p"), "29 Feb 24 01:04 PM");
+  EXPECT_EQ(FormatDateTime(Sample(), "%FT%E3S%Ez"), "2024-02-29T05.007+00:00");
+  EXPECT_EQ(FormatDateTime(Sample(), "%F %T %z"), "2024-02-29 13:04:05 +0000");
+  EXPECT_EQ(FormatDateTime(Sample(), "day %j, 100%%"), "day 060, 100%");
+  for (const char* ok : {"", "RFC3339", "EPOCH_MILLIS", "%Y", "plain text", "%E*S", "%A %B %e"}) {
     EXPECT_TRUE(ValidateDateTimeFormat(ok).ok()) << ok;
   }
 }
 
 TEST(DateTimeFormatTest, ErrorsNameThePosition) {
-  absl::Status s = ValidateDateTimeFormat("yyyy-MM-dd QQ");
+  absl::Status s = ValidateDateTimeFormat("%Y-%m-%d %Q");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("at position 12"));
-  EXPECT_THAT(s.message(), HasSubstr("'QQ'"));
-  EXPECT_THAT(ValidateDateTimeFormat("yyyy 'open").message(), HasSubstr("at position 6"));
-  EXPECT_THAT(ValidateDateTimeFormat("yyyyy").message(), HasSubstr("'y'"));
-  EXPECT_FALSE(ValidateDateTimeFormat("HH\tmm").ok());
+  EXPECT_THAT(s.message(), HasSubstr("at position 10"));
+  EXPECT_THAT(s.message(), HasSubstr("'%Q'"));
+  EXPECT_THAT(ValidateDateTimeFormat("%Y %").message(), HasSubstr("at position 4"));
+  EXPECT_THAT(ValidateDateTimeFormat("%c").message(), HasSubstr("'%c'"));  // locale-dependent
+  EXPECT_FALSE(ValidateDateTimeFormat("%H\t%M").ok());
   EXPECT_FALSE(ValidateDateTimeFormat(std::string(300, '-')).ok());
-  EXPECT_FALSE(ValidateDateTimeFormat("rfc3339").ok());  // presets are case-sensitive
+  EXPECT_FALSE(ValidateDateTimeFormat("%E5S").ok());
 }
 
 }  // namespace

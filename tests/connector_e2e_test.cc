@@ -235,7 +235,7 @@ TEST_F(ConnectorE2eTest, EveryValidationErrorNamesItsField) {
   bad.set_is_source(false);
   bad.set_is_target(false);
   bad.set_timeout_ms(5);
-  bad.set_datetime_format("yyyy-QQ");
+  bad.set_datetime_format("%Y-%Q");
   bad.set_username("user\r\nA1 LOGOUT");
   bad.set_server_url("http://mail.example.com");
   bad.set_port(70000);
@@ -256,7 +256,7 @@ TEST_F(ConnectorE2eTest, EveryValidationErrorNamesItsField) {
                                    "connection.security", "connection.tls.ca_bundle_pem",
                                    "connection.tls.insecure_skip_verify",
                                    "connection.auth_mechanism", "connection.default_folder"));
-  EXPECT_THAT(s.error_message(), HasSubstr("connection.datetime_format: at position 6"));
+  EXPECT_THAT(s.error_message(), HasSubstr("connection.datetime_format: at position 4"));
 
   // Nothing was stored.
   grpc::ClientContext list_ctx;
