@@ -295,16 +295,42 @@ class FrameParser {
         break;
       }
       if (c == ']' && stop_at_bracket) break;
-      if (c == '[' && !stop_at_bracket) {
-        const size_t close = frame_.find(']', pos_);
-        const size_t eol = frame_.find_first_of("\r\n", pos_);
-        if (close == absl::string_view::npos || close > eol) break;
+      if (c == '[' && !stop_at_bracket && IsSectionItem(frame_.substr(start, pos_ - start))) {
+        const size_t close = SectionEnd(pos_);
+        if (close == absl::string_view::npos) break;
         pos_ = close + 1;
         continue;
       }
       ++pos_;
     }
     return frame_.substr(start, pos_ - start);
+  }
+
+  // FETCH items whose "[...]" section may hold spaces and parentheses. In
+  // any other atom (a keyword flag, say) '[' is an ordinary character.
+  static bool IsSectionItem(absl::string_view name) {
+    for (absl::string_view item : {"BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE"}) {
+      if (absl::EqualsIgnoreCase(name, item)) return true;
+    }
+    return false;
+  }
+
+  // The ']' that closes the section opened at `open`, skipping quoted
+  // header names (which may hold ']'); npos if the line ends first.
+  size_t SectionEnd(size_t open) const {
+    bool quoted = false;
+    for (size_t i = open + 1; i < frame_.size(); ++i) {
+      const char c = frame_[i];
+      if (c == '\r' || c == '\n') return absl::string_view::npos;
+      if (quoted && c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ']' && !quoted) {
+        return i;
+      }
+    }
+    return absl::string_view::npos;
   }
 
   absl::string_view RestOfLine() {

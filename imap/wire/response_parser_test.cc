@@ -161,6 +161,19 @@ TEST(ResponseParserTest, QuotedEscapesAndListData) {
   EXPECT_EQ(all[0].values[2].text, "Sent \"Items\" \\x");
 }
 
+TEST(ResponseParserTest, BracketsOutsideSectionsAreOrdinary) {
+  auto all = ParseAll("* 1 FETCH (FLAGS (a[b \\Seen) UID 5 BODY[HEADER.FIELDS (\"X]Y\")] NIL)\r\n");
+  ASSERT_EQ(all.size(), 1u);
+  const std::vector<Value>& items = all[0].values[0].list;
+  ASSERT_EQ(items.size(), 6u);
+  EXPECT_EQ(items[1].DebugString(), "(a[b \\Seen)");
+  EXPECT_EQ(items[3].number, 5u);
+  EXPECT_EQ(items[4].text, "BODY[HEADER.FIELDS (\"X]Y\")]");
+  EXPECT_TRUE(items[5].IsNil());
+  // Gmail's flags with spaces do not break the response either.
+  EXPECT_EQ(ParseAll("* 2 FETCH (FLAGS (\\Seen OIB-Seen-[Google Mail]/Alle))\r\n").size(), 1u);
+}
+
 TEST(ResponseParserTest, BinaryLiteral) {
   auto all = ParseAll(std::string("* 1 FETCH (BINARY[1] ~{3}\r\na\0b)\r\n", 33));
   ASSERT_EQ(all.size(), 1u);
