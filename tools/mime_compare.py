@@ -2,12 +2,18 @@
 """Compares our MIME parse of a corpus with a reference parse, field by field.
 
   mime_compare.py EXPECTED.jsonl OURS.jsonl [--show-diffs] [--json REPORT.json]
+                  [--known KNOWN.tsv --fail-on-unknown]
 
 Both files hold one JSON object per message with the keys of the corpus's
 reference (file, subject, from, to, cc, date, message_id, text_body,
 html_body, attachments[...]). Prints, per field, how many messages agree,
 over all messages and over the messages whose reference has no caveat that
 touches the field, and lists every difference with --show-diffs.
+
+KNOWN.tsv lists differences already explained, one per line:
+FILE<TAB>FIELD<TAB>REASON. With --fail-on-unknown the exit status is 1 when
+a difference is not listed there (or a listed one no longer occurs), which
+makes the comparison a regression test.
 """
 import argparse
 import json
@@ -40,9 +46,13 @@ def norm_addresses(lst):
 def norm_attachments(lst):
     out = []
     for a in lst or []:
-        text_like = a.get("content_type", "").startswith(("text/", "message/"))
-        digest = None if a.get("reserialized") else (a.get("sha256_lf") if text_like else a.get("sha256"))
-        size = None if (a.get("reserialized") or text_like) else a.get("size")
+        ctype = a.get("content_type", "")
+        text_like = ctype.startswith(("text/", "message/"))
+        # The reference hashes its own re-serialization of forwarded messages:
+        # neither size nor hash can be compared for those.
+        reserialized = a.get("reserialized") or ctype in ("message/rfc822", "message/global")
+        digest = None if reserialized else (a.get("sha256_lf") if text_like else a.get("sha256"))
+        size = None if (reserialized or text_like) else a.get("size")
         out.append((a.get("filename") or "", size, digest))
     return sorted(out, key=lambda t: (t[0], t[1] or 0, t[2] or ""))
 
@@ -66,7 +76,17 @@ def main():
     ap.add_argument("ours")
     ap.add_argument("--show-diffs", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--known")
+    ap.add_argument("--fail-on-unknown", action="store_true")
     args = ap.parse_args()
+    known = {}
+    if args.known:
+        with open(args.known, encoding="utf-8") as f:
+            for line in f:
+                if not line.strip() or line.startswith("#"):
+                    continue
+                name, field, reason = line.rstrip("\n").split("\t", 2)
+                known[(name, field)] = reason
     expected = {}
     with open(args.expected, encoding="utf-8") as f:
         for line in f:
@@ -107,10 +127,22 @@ def main():
         for field, name, touched, exp, got in diffs:
             mark = " (reference caveat)" if touched else ""
             print(f"\n--- {field} {name}{mark}\n  expected: {str(exp)[:400]}\n  ours:     {str(got)[:400]}")
+    unknown = [(d[1], d[0]) for d in diffs if (d[1], d[0]) not in known]
+    seen = {(d[1], d[0]) for d in diffs}
+    stale = [k for k in known if k not in seen and k[0] in expected]
+    if args.known:
+        for name, field in unknown:
+            print(f"UNEXPLAINED difference: {field} in {name}")
+        for name, field in stale:
+            print(f"FIXED (remove from the known list): {field} in {name}")
+        print(f"{len(diffs) - len(unknown)} differences explained in {args.known}, "
+              f"{len(unknown)} unexplained, {len(stale)} no longer occur")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"fields": report, "differences": [
                 {"field": d[0], "file": d[1], "caveat": d[2]} for d in diffs]}, f, indent=1)
+    if args.fail_on_unknown and (unknown or stale):
+        return 1
     return 0
 
 

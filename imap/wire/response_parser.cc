@@ -87,8 +87,11 @@ bool IsBodyItemBefore(absl::string_view t) {
 // Recursive-descent parser over one complete, framed response.
 class FrameParser {
  public:
-  FrameParser(absl::string_view frame, uint64_t base_offset, const ParserLimits& limits)
-      : frame_(frame), base_(base_offset), limits_(limits) {}
+  // `placeholders`: whether "\0size\0" stands for a streamed literal (only
+  // in frames the ResponseParser rewrote; elsewhere a NUL is an error).
+  FrameParser(absl::string_view frame, uint64_t base_offset, const ParserLimits& limits,
+              bool placeholders)
+      : frame_(frame), base_(base_offset), limits_(limits), placeholders_(placeholders) {}
 
   absl::StatusOr<Response> Parse() {
     Response r;
@@ -213,7 +216,7 @@ class FrameParser {
       }
     }
     if (c == '"') return ParseQuoted();
-    if (c == '\0' && pos_ < frame_.size()) return ParseStreamedPlaceholder();
+    if (c == '\0' && pos_ < frame_.size() && placeholders_) return ParseStreamedPlaceholder();
     if (c == '{' || (c == '~' && pos_ + 1 < frame_.size() && frame_[pos_ + 1] == '{')) {
       return ParseLiteral();
     }
@@ -321,7 +324,8 @@ class FrameParser {
     bool quoted = false;
     for (size_t i = open + 1; i < frame_.size(); ++i) {
       const char c = frame_[i];
-      if (c == '\r' || c == '\n') return absl::string_view::npos;
+      // A line end, or a streamed literal's placeholder: no section here.
+      if (c == '\r' || c == '\n' || c == '\0') return absl::string_view::npos;
       if (quoted && c == '\\') {
         ++i;
       } else if (c == '"') {
@@ -360,6 +364,7 @@ class FrameParser {
   absl::string_view frame_;
   uint64_t base_;
   const ParserLimits& limits_;
+  const bool placeholders_;
   size_t pos_ = 0;
 };
 
@@ -501,7 +506,7 @@ absl::StatusOr<ParserEvent> ResponseParser::NextEvent() {
   }
   absl::string_view frame_bytes(buffer_.data() + frame_start_, end - frame_start_);
   absl::StatusOr<Response> r =
-      FrameParser(frame_bytes, stream_offset_ + frame_start_, limits_).Parse();
+      FrameParser(frame_bytes, stream_offset_ + frame_start_, limits_, /*placeholders=*/true).Parse();
   frame_start_ = end;
   line_start_ = scan_pos_ = frame_start_;
   first_line_ = true;
@@ -525,7 +530,8 @@ absl::StatusOr<absl::optional<Response>> ResponseParser::Next() {
     case ParserEvent::Kind::kLiteralStart:
       break;
   }
-  return absl::FailedPreconditionError("a streamed literal started; use NextEvent()");
+  error_ = absl::FailedPreconditionError("a streamed literal started; use NextEvent()");
+  return error_;
 }
 
 void ResponseParser::Compact() {
@@ -541,7 +547,7 @@ void ResponseParser::Compact() {
 }
 
 absl::StatusOr<Response> ParseResponse(absl::string_view frame, const ParserLimits& limits) {
-  return FrameParser(frame, 0, limits).Parse();
+  return FrameParser(frame, 0, limits, /*placeholders=*/false).Parse();
 }
 
 }  // namespace imap::wire

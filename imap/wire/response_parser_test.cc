@@ -345,6 +345,25 @@ TEST(ResponseParserStreamingTest, NextRefusesAStreamedLiteral) {
   ResponseParser parser(limits);
   parser.Feed("* 1 FETCH (RFC822 {5}\r\nhello)\r\n");
   EXPECT_EQ(parser.Next().status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(parser.Next().status().code(), absl::StatusCode::kFailedPrecondition);  // sticky
+}
+
+TEST(ResponseParserStreamingTest, APlaceholderNeverHidesInASection) {
+  // A malformed section that would swallow the streamed literal.
+  StreamResult r = Stream("* 1 FETCH (BODY[x RFC822 {500}\r\n" + std::string(500, 'h') +
+                              "] FOO)\r\n",
+                          17, 100);
+  ASSERT_EQ(r.literals.size(), 1u);
+  EXPECT_EQ(r.literals[0], std::string(500, 'h'));
+  ASSERT_EQ(r.responses.size(), 1u);
+  bool saw_streamed = false;
+  for (const Value& v : r.responses[0].values[0].list) {
+    saw_streamed |= v.streamed;
+    EXPECT_EQ(v.text.find('\0'), std::string::npos) << v.DebugString();
+  }
+  EXPECT_TRUE(saw_streamed);
+  // Outside the framer, NUL is never a placeholder.
+  EXPECT_FALSE(ParseResponse(std::string("* 1 FETCH (X \0" "5\0)\r\n", 19)).ok());
 }
 
 TEST(ResponseParserStreamingTest, NulOutsideLiteralsIsRefused) {

@@ -1,0 +1,253 @@
+#include "imap/mime/transfer_decoder.h"
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace imap::mime {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+struct Result {
+  std::string out;
+  std::vector<std::string> defects;  // the `what` of each
+
+  bool operator==(const Result& o) const { return out == o.out && defects == o.defects; }
+};
+
+// Feeds `in` in pieces of `chunk` bytes (0: random sizes from `seed`).
+Result DecodeChunked(TransferEncoding enc, absl::string_view in, size_t chunk, unsigned seed) {
+  std::unique_ptr<TransferDecoder> d = TransferDecoder::For(enc, "part 1 body");
+  std::mt19937 rng(seed);
+  Result r;
+  size_t i = 0;
+  while (i < in.size()) {
+    size_t n = chunk != 0 ? chunk : 1 + rng() % 7;
+    n = std::min(n, in.size() - i);
+    d->Feed(in.substr(i, n), &r.out);
+    i += n;
+  }
+  d->Finish(&r.out);
+  for (const Defect& defect : d->defects()) {
+    EXPECT_EQ(defect.where, "part 1 body");
+    r.defects.push_back(defect.what);
+  }
+  return r;
+}
+
+// Decodes whole, byte by byte and in random pieces; all must agree.
+Result Decode(TransferEncoding enc, absl::string_view in) {
+  Result whole = DecodeChunked(enc, in, in.size() + 1, 0);
+  EXPECT_EQ(DecodeChunked(enc, in, 1, 0), whole) << "byte by byte: " << in;
+  for (unsigned seed = 1; seed <= 5; ++seed) {
+    EXPECT_EQ(DecodeChunked(enc, in, 0, seed), whole) << "seed " << seed << ": " << in;
+  }
+  return whole;
+}
+
+constexpr TransferEncoding kB64 = TransferEncoding::kBase64;
+constexpr TransferEncoding kQp = TransferEncoding::kQuotedPrintable;
+
+// ------------------------------------------------------------ base64
+
+TEST(Base64Test, Rfc4648Vectors) {
+  EXPECT_EQ(Decode(kB64, "").out, "");
+  EXPECT_EQ(Decode(kB64, "Zg==").out, "f");
+  EXPECT_EQ(Decode(kB64, "Zm8=").out, "fo");
+  EXPECT_EQ(Decode(kB64, "Zm9v").out, "foo");
+  EXPECT_EQ(Decode(kB64, "Zm9vYg==").out, "foob");
+  EXPECT_EQ(Decode(kB64, "Zm9vYmE=").out, "fooba");
+  Result r = Decode(kB64, "Zm9vYmFy");
+  EXPECT_EQ(r.out, "foobar");
+  EXPECT_THAT(r.defects, IsEmpty());
+}
+
+TEST(Base64Test, AllByteValuesAcrossLines) {
+  // `base64 -w 76` of the bytes 0..255.
+  const char* encoded =
+      "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4\r\n"
+      "OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3Bx\r\n"
+      "cnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmq\n"
+      "q6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj\r\n"
+      "5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==\r\n";
+  std::string expected;
+  for (int i = 0; i < 256; ++i) expected.push_back(static_cast<char>(i));
+  Result r = Decode(kB64, encoded);
+  EXPECT_EQ(r.out, expected);
+  EXPECT_THAT(r.defects, IsEmpty());
+}
+
+TEST(Base64Test, IgnoresWhiteSpaceSilently) {
+  Result r = Decode(kB64, " Zm9v\tYm\r\nFy \r\n\r\n");
+  EXPECT_EQ(r.out, "foobar");
+  EXPECT_THAT(r.defects, IsEmpty());
+}
+
+TEST(Base64Test, SkipsInvalidCharactersWithOneDefect) {
+  Result r = Decode(kB64, "Zm9v!Ym*Fy\x80\r\n");
+  EXPECT_EQ(r.out, "foobar");
+  EXPECT_THAT(r.defects, ElementsAre("invalid base64 character ignored"));
+}
+
+TEST(Base64Test, StopsAtPaddingAndToleratesGarbageAfterIt) {
+  Result r = Decode(kB64, "Zm8=\r\n-- \r\nmailing list footer\r\n");
+  EXPECT_EQ(r.out, "fo");
+  EXPECT_THAT(r.defects, ElementsAre("data after base64 padding ignored"));
+  // Padding followed by more padding and white space is clean.
+  r = Decode(kB64, "Zg====\r\n \r\n");
+  EXPECT_EQ(r.out, "f");
+  EXPECT_THAT(r.defects, IsEmpty());
+  // A second encoded block after padding is not decoded.
+  r = Decode(kB64, "Zg==Zm8=");
+  EXPECT_EQ(r.out, "f");
+  EXPECT_THAT(r.defects, ElementsAre("data after base64 padding ignored"));
+}
+
+TEST(Base64Test, MissingPadding) {
+  Result r = Decode(kB64, "Zm8");
+  EXPECT_EQ(r.out, "fo");
+  EXPECT_THAT(r.defects, ElementsAre("base64 input without padding"));
+  r = Decode(kB64, "Zm9vYg\r\n");
+  EXPECT_EQ(r.out, "foob");
+  EXPECT_THAT(r.defects, ElementsAre("base64 input without padding"));
+}
+
+TEST(Base64Test, TruncatedInput) {
+  Result r = Decode(kB64, "Zm9vY");
+  EXPECT_EQ(r.out, "foo");
+  EXPECT_THAT(r.defects, ElementsAre("truncated base64 input: last 6 bits dropped"));
+}
+
+TEST(Base64Test, MisplacedPadding) {
+  Result r = Decode(kB64, "=Z=m9v");
+  EXPECT_EQ(r.out, "foo");
+  EXPECT_THAT(r.defects, ElementsAre("misplaced base64 padding ignored"));
+}
+
+TEST(Base64Test, FinishIsIdempotentAndFeedAfterFinishIgnored) {
+  std::unique_ptr<TransferDecoder> d = TransferDecoder::For(kB64);
+  std::string out;
+  d->Feed("Zm8", &out);
+  d->Finish(&out);
+  d->Finish(&out);
+  d->Feed("Zm9v", &out);
+  EXPECT_EQ(out, "fo");
+  ASSERT_EQ(d->defects().size(), 1u);
+  EXPECT_EQ(d->defects()[0].where, "body");
+}
+
+// ------------------------------------------------------------ quoted-printable
+
+TEST(QuotedPrintableTest, HexEscapesInEitherCase) {
+  Result r = Decode(kQp, "caf=C3=A9 caf=c3=a9");
+  EXPECT_EQ(r.out, "caf\xc3\xa9 caf\xc3\xa9");
+  EXPECT_THAT(r.defects, IsEmpty());
+}
+
+TEST(QuotedPrintableTest, SoftLineBreaks) {
+  Result r = Decode(kQp, "abc=\r\ndef=\nghi\r\njkl");
+  EXPECT_EQ(r.out, "abcdefghi\r\njkl");
+  EXPECT_THAT(r.defects, IsEmpty());
+  // White space between '=' and the line break (added in transport).
+  r = Decode(kQp, "abc= \t\r\ndef=  \nghi");
+  EXPECT_EQ(r.out, "abcdefghi");
+  EXPECT_THAT(r.defects, IsEmpty());
+  // A soft line break at the very end.
+  r = Decode(kQp, "abc=");
+  EXPECT_EQ(r.out, "abc");
+  EXPECT_THAT(r.defects, IsEmpty());
+}
+
+TEST(QuotedPrintableTest, KeepsLineBreaksAsWritten) {
+  EXPECT_EQ(Decode(kQp, "a\r\nb\nc\r\n").out, "a\r\nb\nc\r\n");
+}
+
+TEST(QuotedPrintableTest, RemovesTrailingWhiteSpace) {
+  Result r = Decode(kQp, "abc  \r\ndef \t\nghi \t ");
+  EXPECT_EQ(r.out, "abc\r\ndef\nghi");
+  EXPECT_THAT(r.defects, IsEmpty());
+  // Encoded and inner white space stays.
+  EXPECT_EQ(Decode(kQp, "a  b=20\r\n=09\r\n").out, "a  b \r\n\t\r\n");
+  // White space before a soft line break is text.
+  EXPECT_EQ(Decode(kQp, "a  =\r\nb").out, "a  b");
+}
+
+TEST(QuotedPrintableTest, LongWhiteSpaceRunsAreText) {
+  // More than a line's worth of white space cannot be transport padding;
+  // each full 76 bytes are passed on, the rest is trailing white space.
+  std::string spaces(100, ' ');
+  EXPECT_EQ(Decode(kQp, "a" + spaces + "b").out, "a" + spaces + "b");
+  EXPECT_EQ(Decode(kQp, "a" + spaces + "\r\nb").out, "a" + std::string(76, ' ') + "\r\nb");
+}
+
+TEST(QuotedPrintableTest, InvalidEscapesKeptLiterally) {
+  Result r = Decode(kQp, "100=XY =G1 =4\r\n=");
+  EXPECT_EQ(r.out, "100=XY =G1 =4\r\n");
+  EXPECT_THAT(r.defects, ElementsAre("invalid quoted-printable escape kept literally"));
+  r = Decode(kQp, "a=4");
+  EXPECT_EQ(r.out, "a=4");
+  EXPECT_THAT(r.defects, ElementsAre("invalid quoted-printable escape kept literally"));
+  r = Decode(kQp, "a= b");
+  EXPECT_EQ(r.out, "a= b");
+  EXPECT_THAT(r.defects, ElementsAre("invalid quoted-printable escape kept literally"));
+  r = Decode(kQp, "a=\rb");
+  EXPECT_EQ(r.out, "a=\rb");
+  EXPECT_THAT(r.defects, ElementsAre("invalid quoted-printable escape kept literally"));
+}
+
+TEST(QuotedPrintableTest, LoneCrIsText) {
+  Result r = Decode(kQp, "a\rb \rc\r");
+  EXPECT_EQ(r.out, "a\rb \rc\r");
+  EXPECT_THAT(r.defects, IsEmpty());
+}
+
+TEST(QuotedPrintableTest, EightBitAndControlBytesPassThrough) {
+  EXPECT_EQ(Decode(kQp, std::string("\x00\xff\x01", 3)).out, std::string("\x00\xff\x01", 3));
+}
+
+// ------------------------------------------------------------ identity
+
+TEST(IdentityTest, PassesEverythingThrough) {
+  const std::string body("a\r\n\x00\xff=41 \r\n", 11);
+  for (TransferEncoding e :
+       {TransferEncoding::k7Bit, TransferEncoding::k8Bit, TransferEncoding::kBinary}) {
+    Result r = Decode(e, body);
+    EXPECT_EQ(r.out, body);
+    EXPECT_THAT(r.defects, IsEmpty());
+  }
+}
+
+// ------------------------------------------------------------ robustness
+
+TEST(TransferDecoderTest, RandomInputNeverBreaksChunkIndependence) {
+  std::mt19937 rng(42);
+  const std::string alphabet = "AZaz09+/= \t\r\n=-.!\x80\xff";
+  for (int round = 0; round < 300; ++round) {
+    std::string in;
+    size_t len = rng() % 60;
+    for (size_t i = 0; i < len; ++i) in.push_back(alphabet[rng() % alphabet.size()]);
+    Decode(kB64, in);
+    Decode(kQp, in);
+  }
+}
+
+TEST(TransferDecoderTest, LargeInputKeepsDefectListSmall) {
+  std::string in;
+  for (int i = 0; i < 10000; ++i) in += "=ZZ!*";
+  std::unique_ptr<TransferDecoder> b = TransferDecoder::For(kB64);
+  std::unique_ptr<TransferDecoder> q = TransferDecoder::For(kQp);
+  std::string out;
+  b->Feed(in, &out);
+  q->Feed(in, &out);
+  EXPECT_LE(b->defects().size(), 3u);
+  EXPECT_EQ(q->defects().size(), 1u);
+}
+
+}  // namespace
+}  // namespace imap::mime

@@ -1,0 +1,30 @@
+// libFuzzer target for the query parser: any text either parses or is
+// refused with a message that says where ("line L, column C: ...").
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "imap/query/parser.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const absl::string_view text(reinterpret_cast<const char*>(data), size);
+  imap::query::ParseLimits limits;
+  limits.max_depth = 16;
+  absl::StatusOr<imap::query::Query> q = imap::query::ParseQuery(text, limits);
+  if (!q.ok()) {
+    if (q.status().code() != absl::StatusCode::kInvalidArgument) abort();
+    if (!absl::StartsWith(q.status().message(), "line ") &&
+        !absl::StartsWith(q.status().message(), "the query is")) {
+      abort();
+    }
+    return 0;
+  }
+  // A parsed query is parsed the same way again (no hidden state).
+  absl::StatusOr<imap::query::Query> again = imap::query::ParseQuery(text, limits);
+  if (!again.ok() || again->columns != q->columns || again->folders != q->folders ||
+      again->limit != q->limit || again->where.has_value() != q->where.has_value()) {
+    abort();
+  }
+  return 0;
+}
