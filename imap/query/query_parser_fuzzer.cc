@@ -1,10 +1,12 @@
-// libFuzzer target for the query parser: any text either parses or is
-// refused with a message that says where ("line L, column C: ...").
+// libFuzzer target for the query parser and compiler: any text either
+// parses or is refused with a message that says where ("line L, column
+// C: ..."), and whatever parses compiles.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 
 #include "absl/strings/match.h"
+#include "imap/query/compiler.h"
 #include "imap/query/parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -26,5 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       again->limit != q->limit || again->where.has_value() != q->where.has_value()) {
     abort();
   }
+  absl::StatusOr<imap::query::Plan> plan = imap::query::Compile(*q);
+  if (!plan.ok() || plan->search.empty() || plan->fetch_items.empty()) abort();
+  // An inexact search always comes with something for the client to check.
+  if (!plan->search_is_exact && !plan->residual.has_value()) abort();
   return 0;
 }

@@ -1,0 +1,60 @@
+// Compiles a parsed query into what the IMAP server is asked: the SEARCH
+// criteria that filter on the server (every predicate SEARCH can express
+// exactly, and a wider net for those it cannot), the predicates left for
+// the client to check on the records, and the FETCH items the selected
+// columns need.
+//
+//   absl::StatusOr<Plan> plan = Compile(*ParseQuery(text));
+//   // plan->search: "SINCE 1-Jan-2024 NOT SEEN OR SUBJECT "invoice" FROM "@billing.example.com""
+//   // plan->residual: from LIKE '%@billing.example.com' (checked on each record)
+#ifndef IMAP_QUERY_COMPILER_H_
+#define IMAP_QUERY_COMPILER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/optional.h"
+#include "imap/query/ast.h"
+
+namespace imap::query {
+
+// SEARCH criteria as a list of parts: trusted syntax, or user strings that
+// the session sends as quoted strings or literals (never pasted).
+struct SearchPart {
+  bool is_string = false;
+  std::string text;
+};
+
+struct Plan {
+  // Folders to read (UTF-8, may hold wildcards); empty means the
+  // connection's default folder.
+  std::vector<std::string> folders;
+  // What SEARCH is asked ("ALL" when nothing can be pushed down).
+  std::vector<SearchPart> search;
+  // True if the server's answer is exactly the query's answer; false if it
+  // is a superset that `residual` narrows down on the client.
+  bool search_is_exact = true;
+  // What the client still checks on each record; none when exact.
+  absl::optional<Expr> residual;
+  // Columns of each record, in order.
+  std::vector<std::string> columns;
+  // The FETCH items for those columns and for the residual check, e.g.
+  // "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])".
+  std::string fetch_items;
+  // Whether the whole message must be read (bodies, attachments, raw).
+  bool needs_full_message = false;
+  bool descending = false;
+  absl::optional<uint64_t> limit;
+};
+
+// Renders search parts for people and logs, strings in double quotes.
+std::string SearchText(const std::vector<SearchPart>& parts);
+
+// Compiles `query`. Errors: INVALID_ARGUMENT for what parses but cannot
+// be run (none today; kept for future columns).
+absl::StatusOr<Plan> Compile(const Query& query);
+
+}  // namespace imap::query
+
+#endif  // IMAP_QUERY_COMPILER_H_

@@ -1,0 +1,125 @@
+#include "imap/query/compiler.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "imap/query/parser.h"
+
+namespace imap::query {
+namespace {
+
+using ::testing::ElementsAre;
+
+Plan MustCompile(absl::string_view text) {
+  absl::StatusOr<Query> q = ParseQuery(text);
+  EXPECT_TRUE(q.ok()) << q.status();
+  absl::StatusOr<Plan> p = Compile(q.ok() ? *q : Query());
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? *p : Plan();
+}
+
+std::string Search(absl::string_view text) { return SearchText(MustCompile(text).search); }
+
+TEST(QueryCompilerTest, EmptyQuery) {
+  Plan p = MustCompile("");
+  EXPECT_EQ(SearchText(p.search), "ALL");
+  EXPECT_TRUE(p.search_is_exact);
+  EXPECT_FALSE(p.residual.has_value());
+  EXPECT_TRUE(p.folders.empty());
+  // The default columns include the text body and attachments.
+  EXPECT_TRUE(p.needs_full_message);
+  EXPECT_EQ(p.fetch_items, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])");
+}
+
+TEST(QueryCompilerTest, ExactPushdown) {
+  EXPECT_EQ(Search("WHERE NOT seen AND flagged"), "NOT SEEN FLAGGED");
+  EXPECT_EQ(Search("WHERE uid > 10"), "UID 11:4294967295");
+  EXPECT_EQ(Search("WHERE uid >= 10 AND uid < 20"), "UID 10:4294967295 UID 1:19");
+  EXPECT_EQ(Search("WHERE uid = 7"), "UID 7");
+  EXPECT_EQ(Search("WHERE uid != 7"), "NOT UID 7");
+  EXPECT_EQ(Search("WHERE uid IN (9, 3, 5, 3)"), "UID 3,5,9");
+  EXPECT_EQ(Search("WHERE uid < 1"), "NOT ALL");
+  EXPECT_EQ(Search("WHERE size > 5KB"), "LARGER 5120");
+  EXPECT_EQ(Search("WHERE size >= 100"), "LARGER 99");
+  EXPECT_EQ(Search("WHERE size <= 100"), "SMALLER 101");
+  EXPECT_EQ(Search("WHERE size = 100"), "LARGER 99 SMALLER 101");
+  EXPECT_EQ(Search("WHERE NOT size = 100"), "NOT (LARGER 99 SMALLER 101)");
+  EXPECT_EQ(Search("WHERE size != 100"), "OR SMALLER 100 LARGER 100");
+  EXPECT_EQ(Search("WHERE subject CONTAINS 'invoice' OR header('List-Id') CONTAINS 'weekly'"),
+            "OR SUBJECT \"invoice\" HEADER List-Id \"weekly\"");
+  EXPECT_EQ(Search("WHERE seen OR flagged OR draft"), "OR OR SEEN FLAGGED DRAFT");
+  EXPECT_EQ(Search("WHERE keywords CONTAINS '$Important' AND flags CONTAINS '\\Answered'"),
+            "KEYWORD $Important ANSWERED");
+  EXPECT_EQ(Search("WHERE body CONTAINS 'refund'"), "BODY \"refund\"");
+  for (const char* text : {"WHERE NOT seen AND flagged", "WHERE uid IN (1, 2)", "WHERE size = 3",
+                           "WHERE subject CONTAINS 'x' OR seen"}) {
+    Plan p = MustCompile(text);
+    EXPECT_TRUE(p.search_is_exact) << text;
+    EXPECT_FALSE(p.residual.has_value()) << text;
+  }
+}
+
+TEST(QueryCompilerTest, WiderNetWithAResidualCheck) {
+  // Dates: SEARCH works in days, in a zone of the server's choosing.
+  Plan p = MustCompile("WHERE date >= '2024-01-01' AND NOT seen");
+  EXPECT_EQ(SearchText(p.search), "SENTSINCE 31-Dec-2023 NOT SEEN");
+  EXPECT_FALSE(p.search_is_exact);
+  ASSERT_TRUE(p.residual.has_value());
+  EXPECT_EQ(p.residual->kind, Expr::Kind::kCompare);  // only the date is checked again
+  EXPECT_EQ(p.residual->field.name, "date");
+  EXPECT_EQ(Search("WHERE internal_date < '2024-03-01T10:00:00Z'"), "BEFORE 3-Mar-2024");
+  EXPECT_EQ(Search("WHERE internal_date = '2024-03-01'"), "SINCE 29-Feb-2024 BEFORE 3-Mar-2024");
+
+  // LIKE and = search for their longest literal run.
+  p = MustCompile("WHERE from LIKE '%@billing.example.com'");
+  EXPECT_EQ(SearchText(p.search), "FROM \"@billing.example.com\"");
+  EXPECT_FALSE(p.search_is_exact);
+  EXPECT_EQ(Search("WHERE subject = 'Hello'"), "SUBJECT \"Hello\"");
+  EXPECT_EQ(Search("WHERE to IN ('a@x', 'b@y')"), "OR TO \"a@x\" TO \"b@y\"");
+
+  // Not expressible at all: everything is fetched and checked.
+  p = MustCompile("WHERE has_attachment");
+  EXPECT_EQ(SearchText(p.search), "ALL");
+  EXPECT_FALSE(p.search_is_exact);
+  EXPECT_TRUE(p.residual.has_value());
+  // An inexact side of an OR widens the whole OR.
+  p = MustCompile("WHERE seen OR attachment_name LIKE '%.pdf'");
+  EXPECT_EQ(SearchText(p.search), "ALL");
+  EXPECT_EQ(p.residual->kind, Expr::Kind::kOr);
+  // NOT of a superset cannot be pushed.
+  EXPECT_EQ(Search("WHERE NOT subject = 'x'"), "ALL");
+  // Non-ASCII text stays on the client (servers fold case differently).
+  p = MustCompile("WHERE subject CONTAINS 'Grüße' AND seen");
+  EXPECT_EQ(SearchText(p.search), "SEEN");
+  EXPECT_EQ(p.residual->field.name, "subject");
+}
+
+TEST(QueryCompilerTest, UserStringsAreStringPartsNeverSyntax) {
+  Plan p = MustCompile("WHERE subject CONTAINS 'x\") LOGOUT\r\nA1 DELETE INBOX'");
+  ASSERT_EQ(p.search.size(), 2u);
+  EXPECT_FALSE(p.search[0].is_string);
+  EXPECT_EQ(p.search[0].text, "SUBJECT");
+  EXPECT_TRUE(p.search[1].is_string);
+  EXPECT_EQ(p.search[1].text, "x\") LOGOUT\r\nA1 DELETE INBOX");
+  // A keyword that is not an atom is never pasted either.
+  EXPECT_EQ(Search("WHERE keywords CONTAINS 'a b'"), "ALL");
+}
+
+TEST(QueryCompilerTest, FetchOnlyWhatTheColumnsNeed) {
+  Plan p = MustCompile("SELECT uid, subject, from, flags WHERE seen");
+  EXPECT_THAT(p.columns, ElementsAre("uid", "subject", "from", "flags"));
+  EXPECT_EQ(p.fetch_items, "(UID FLAGS BODY.PEEK[HEADER])");
+  EXPECT_FALSE(p.needs_full_message);
+  EXPECT_EQ(MustCompile("SELECT uid, size").fetch_items, "(UID RFC822.SIZE)");
+  EXPECT_EQ(MustCompile("SELECT uid WHERE internal_date > '2024-01-01'").fetch_items,
+            "(UID INTERNALDATE)");  // for the residual date check
+  EXPECT_EQ(MustCompile("SELECT uid WHERE attachment_type = 'application/pdf'").fetch_items,
+            "(UID BODY.PEEK[])");
+  p = MustCompile("SELECT text_body FROM \"INBOX\", \"Archive/*\" ORDER BY uid DESC LIMIT 5");
+  EXPECT_TRUE(p.needs_full_message);
+  EXPECT_THAT(p.folders, ElementsAre("INBOX", "Archive/*"));
+  EXPECT_TRUE(p.descending);
+  EXPECT_EQ(p.limit, 5u);
+}
+
+}  // namespace
+}  // namespace imap::query
