@@ -131,8 +131,11 @@ Pushed Or(Pushed a, Pushed b) {
 // "BODY"), exact or as a superset.
 Pushed TextKey(const std::string& key, Operator op, const std::vector<Literal>& values,
                bool contains_is_exact) {
+  const bool is_header = key.rfind("HEADER ", 0) == 0;
   auto one = [&](const std::string& needle, bool exact) -> Pushed {
-    if (needle.empty()) return All(exact);  // every text contains ""
+    // Every text contains "", but only a present header has a text:
+    // HEADER X "" asks for messages that have X (RFC 3501 6.4.4).
+    if (needle.empty()) return is_header ? KeyWithString(key, "", exact) : All(exact);
     if (!IsAscii(needle)) return All(false);  // server case folding may differ
     return KeyWithString(key, needle, exact);
   };
@@ -224,8 +227,9 @@ Pushed CompileCompare(const Expr& e) {
   if (f == "internal_date") return DateRange("SINCE", "BEFORE", e.op, v[0]);
   if (f == "date") return DateRange("SENTSINCE", "SENTBEFORE", e.op, v[0]);
   if (f == "subject") return TextKey("SUBJECT", e.op, v, /*contains_is_exact=*/true);
-  if (f == "body") return TextKey("BODY", e.op, v, true);
-  if (f == "text_body" || f == "html_body") return TextKey("BODY", e.op, v, false);
+  // SEARCH BODY also looks into attachments and other parts: a superset of
+  // our "body" (the text and HTML bodies).
+  if (f == "body" || f == "text_body" || f == "html_body") return TextKey("BODY", e.op, v, false);
   if (f == "header") {
     if (!wire::IsAtom(e.field.header_name)) return All(false);
     return TextKey(absl::StrCat("HEADER ", e.field.header_name), e.op, v, true);
@@ -250,7 +254,9 @@ Pushed CompileCompare(const Expr& e) {
     for (const Literal& l : v) {
       Pushed p;
       if (f == "flags") {
-        p = None();  // flags holds system flags only
+        // A system flag SEARCH knows; other "\X" flags are checked on the
+        // client; without a backslash it is a keyword, never in flags.
+        p = l.text.empty() || l.text[0] != '\\' ? None() : All(false);
         for (const auto& [name, key] : kSystem) {
           if (absl::AsciiStrToLower(l.text) == name) p = Key(std::string(key));
         }

@@ -35,11 +35,14 @@ absl::StatusOr<wire::UidSet> Session::UidSearch(const SearchCriteria& criteria) 
   if (esearch) b.Raw("RETURN (ALL)");
   if (needs_charset && !IsEnabled("UTF8=ACCEPT")) b.Raw("CHARSET UTF-8");
   for (const auto& part : criteria.parts_) {
+    // "(" and ")" hug what they enclose: "NOT (LARGER 1 SMALLER 9)".
+    if (!part.is_string && part.text == ")") b.Glue();
     if (part.is_string) {
       b.String(part.text);
     } else {
       b.Raw(part.text);
     }
+    if (!part.is_string && part.text == "(") b.Glue();
   }
   wire::UidSet found;
   absl::Status bad;

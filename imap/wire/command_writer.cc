@@ -66,9 +66,23 @@ CommandBuilder::CommandBuilder(std::string tag, absl::string_view name, LiteralM
   command_.redacted = current_;
 }
 
+void CommandBuilder::Separate() {
+  if (!glue_) {
+    current_.push_back(' ');
+    command_.redacted.push_back(' ');
+  }
+  glue_ = false;
+}
+
+CommandBuilder& CommandBuilder::Glue() {
+  glue_ = true;
+  return *this;
+}
+
 CommandBuilder& CommandBuilder::Raw(absl::string_view syntax) {
-  absl::StrAppend(&current_, " ", syntax);
-  absl::StrAppend(&command_.redacted, " ", syntax);
+  Separate();
+  current_.append(syntax.data(), syntax.size());
+  command_.redacted.append(syntax.data(), syntax.size());
   return *this;
 }
 
@@ -88,8 +102,7 @@ CommandBuilder& CommandBuilder::Secret(absl::string_view bytes) {
 }
 
 void CommandBuilder::AppendString(absl::string_view bytes, bool allow_atom, bool secret) {
-  current_.push_back(' ');
-  command_.redacted.push_back(' ');
+  Separate();
   if (bytes.find('\0') != absl::string_view::npos) {
     if (status_.ok()) {
       status_ = absl::InvalidArgumentError(

@@ -43,6 +43,8 @@ class CommandBuilder {
   // Appends trusted protocol syntax as is, e.g. "(MESSAGES UIDNEXT)".
   // REQUIRES: `syntax` comes from our code, never from a user.
   CommandBuilder& Raw(absl::string_view syntax);
+  // The next argument follows without a space (after "(", before ")").
+  CommandBuilder& Glue();
   // Appends an astring: an atom if the bytes allow, else a quoted string,
   // else a literal.
   CommandBuilder& AString(absl::string_view bytes);
@@ -58,8 +60,12 @@ class CommandBuilder {
  private:
   void AppendString(absl::string_view bytes, bool allow_atom, bool secret);
 
+  // Appends the space before an argument, unless Glue() asked not to.
+  void Separate();
+
   Command command_;
   LiteralMode mode_;
+  bool glue_ = false;
   std::string current_;
   absl::Status status_;
 };

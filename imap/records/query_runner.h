@@ -1,0 +1,57 @@
+// Runs a compiled query on one folder of a session: SEARCH on the server,
+// FETCH of what the columns need (bodies streamed into the MIME reader),
+// then the client-side check of what SEARCH could not express. Yields one
+// record per matching message, in UID order.
+//
+//   absl::StatusOr<FolderResult> r = RunOnFolder(session, plan, "INBOX", RunOptions(),
+//       [](const FetchedMessage& m) { Use(m); return true; /* false stops */ });
+#ifndef IMAP_RECORDS_QUERY_RUNNER_H_
+#define IMAP_RECORDS_QUERY_RUNNER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "imap/mime/message_reader.h"
+#include "imap/query/compiler.h"
+#include "imap/query/evaluator.h"
+#include "imap/session/session.h"
+
+namespace imap::records {
+
+struct FetchedMessage {
+  // UID, flags, dates, size; `facts.record` points at `record` when the
+  // plan fetched headers or the message, else it is null.
+  query::MessageFacts facts;
+  mime::MessageRecord record;
+};
+
+struct RunOptions {
+  // UIDs per UID FETCH command (several are pipelined).
+  uint64_t batch_size = 200;
+  mime::ReaderOptions reader;
+};
+
+struct FolderResult {
+  std::string folder;
+  uint32_t uid_validity = 0;
+  uint64_t matched_by_search = 0;  // UIDs SEARCH answered
+  uint64_t emitted = 0;            // records passed to the callback
+};
+
+// Examines `folder` (read-only: nothing is marked seen) and runs `plan` on
+// it. `on_message` returns false to stop early. Errors come from the
+// session (annotated with the folder) or from a residual check that lacks
+// its data (FAILED_PRECONDITION: a planning bug).
+absl::StatusOr<FolderResult> RunOnFolder(
+    Session& session, const query::Plan& plan, absl::string_view folder, const RunOptions& options,
+    const std::function<bool(const FetchedMessage&)>& on_message);
+
+// The plan's SEARCH criteria for Session::UidSearch.
+Session::SearchCriteria ToCriteria(const query::Plan& plan);
+
+}  // namespace imap::records
+
+#endif  // IMAP_RECORDS_QUERY_RUNNER_H_
