@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 
@@ -39,6 +40,31 @@ struct Field {
 };
 
 enum class Operator { kEq, kNe, kLt, kLe, kGt, kGe, kContains, kLike, kIn };
+
+// How the operator is written in a query: "=", "!=", "CONTAINS", ...
+inline absl::string_view OperatorName(Operator op) {
+  switch (op) {
+    case Operator::kEq:
+      return "=";
+    case Operator::kNe:
+      return "!=";
+    case Operator::kLt:
+      return "<";
+    case Operator::kLe:
+      return "<=";
+    case Operator::kGt:
+      return ">";
+    case Operator::kGe:
+      return ">=";
+    case Operator::kContains:
+      return "CONTAINS";
+    case Operator::kLike:
+      return "LIKE";
+    case Operator::kIn:
+      return "IN";
+  }
+  return "?";
+}
 
 struct Expr {
   enum class Kind {

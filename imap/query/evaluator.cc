@@ -212,30 +212,6 @@ std::string At(const Position &p) {
   return absl::StrCat("line ", p.line, ", column ", p.column, ": ");
 }
 
-absl::string_view OperatorText(Operator op) {
-  switch (op) {
-    case Operator::kEq:
-      return "=";
-    case Operator::kNe:
-      return "!=";
-    case Operator::kLt:
-      return "<";
-    case Operator::kLe:
-      return "<=";
-    case Operator::kGt:
-      return ">";
-    case Operator::kGe:
-      return ">=";
-    case Operator::kContains:
-      return "CONTAINS";
-    case Operator::kLike:
-      return "LIKE";
-    case Operator::kIn:
-      return "IN";
-  }
-  return "?";
-}
-
 bool OperatorFits(Kind kind, Operator op) {
   switch (kind) {
     case Kind::kInteger:
@@ -278,11 +254,11 @@ absl::Status CheckCompare(const Expr &e, const MessageFacts &facts) {
   }
   if (!OperatorFits(info->kind, e.op)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        At(e.field.position), Label(e.field), " cannot be compared with ", OperatorText(e.op)));
+        At(e.field.position), Label(e.field), " cannot be compared with ", OperatorName(e.op)));
   }
   if (e.values.empty() || (e.op != Operator::kIn && e.values.size() != 1)) {
     return absl::InvalidArgumentError(absl::StrCat(At(e.field.position), Label(e.field), " ",
-                                                   OperatorText(e.op), " has ", e.values.size(),
+                                                   OperatorName(e.op), " has ", e.values.size(),
                                                    " values"));
   }
   for (const Literal &v : e.values) {

@@ -168,30 +168,6 @@ ColumnType FieldType(const Field& f) {
   return c != nullptr ? c->type : ColumnType::kString;
 }
 
-absl::string_view OperatorText(Operator op) {
-  switch (op) {
-    case Operator::kEq:
-      return "=";
-    case Operator::kNe:
-      return "!=";
-    case Operator::kLt:
-      return "<";
-    case Operator::kLe:
-      return "<=";
-    case Operator::kGt:
-      return ">";
-    case Operator::kGe:
-      return ">=";
-    case Operator::kContains:
-      return "CONTAINS";
-    case Operator::kLike:
-      return "LIKE";
-    case Operator::kIn:
-      return "IN";
-  }
-  return "";
-}
-
 // Parses '2024-01-31' (a whole day, UTC) or '2024-01-31T10:00[:00][Z|+hh:mm]'.
 bool ParseTimestamp(absl::string_view s, absl::Time* out, bool* date_only) {
   std::string err;
@@ -520,7 +496,7 @@ class Parser {
     }
     if (!allowed) {
       return ErrorAt(t.position, absl::StrCat(FieldLabel(field), " cannot be compared with ",
-                                              OperatorText(op), "; use ", AllowedOperators(type)));
+                                              OperatorName(op), "; use ", AllowedOperators(type)));
     }
     Next();
     return op;
@@ -554,7 +530,7 @@ class Parser {
     v.position = t.position;
     switch (type) {
       case ColumnType::kInteger: {
-        if (t.kind != Token::Kind::kNumber) return Expected(absl::StrCat("a number after ", FieldLabel(field), " ", OperatorText(op)));
+        if (t.kind != Token::Kind::kNumber) return Expected(absl::StrCat("a number after ", FieldLabel(field), " ", OperatorName(op)));
         // Sizes may carry a unit: 10KB, 5MB, 1GB (powers of 1024).
         std::string digits = t.text;
         int64_t scale = 1;
@@ -582,7 +558,7 @@ class Parser {
       }
       case ColumnType::kTimestamp: {
         if (t.kind != Token::Kind::kString) {
-          return Expected(absl::StrCat("a date in quotes after ", FieldLabel(field), " ", OperatorText(op),
+          return Expected(absl::StrCat("a date in quotes after ", FieldLabel(field), " ", OperatorName(op),
                                        ", e.g. '2024-01-31' or '2024-01-31T09:00:00Z'"));
         }
         v.kind = Literal::Kind::kTimestamp;
@@ -603,7 +579,7 @@ class Parser {
       default: {
         if (t.kind != Token::Kind::kString) {
           return Expected(absl::StrCat("a string in single quotes after ", FieldLabel(field), " ",
-                                       OperatorText(op)));
+                                       OperatorName(op)));
         }
         v.kind = Literal::Kind::kString;
         v.text = t.text;
