@@ -51,6 +51,14 @@ TEST(CommandWriterTest, EmptyAndSpecialStringsAreQuoted) {
   EXPECT_EQ(c->segments[0], "A6 X \"\" \"a b\" \"%\" \"x]\"\r\n");
 }
 
+TEST(CommandWriterTest, GlueJoinsParentheses) {
+  CommandBuilder b("A8", "UID SEARCH", LiteralMode::kSynchronizing);
+  b.Raw("NOT").Raw("(").Glue().Raw("SUBJECT").String("a b").Glue().Raw(")");
+  absl::StatusOr<Command> c = b.Build();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->segments[0], "A8 UID SEARCH NOT (SUBJECT \"a b\")\r\n");
+}
+
 TEST(CommandWriterTest, NulIsRefused) {
   CommandBuilder b("A7", "LOGIN", LiteralMode::kLiteralPlus);
   b.AString("u").Secret(std::string("a\0b", 3));

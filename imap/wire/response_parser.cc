@@ -237,6 +237,9 @@ class FrameParser {
       const char c = frame_[pos_++];
       if (c == '"') return Value::String(std::move(out));
       if (c == '\r' || c == '\n') break;
+      // Raw lines never hold NUL (the framer refuses it), so this is a
+      // streamed literal's placeholder inside an unclosed quote.
+      if (c == '\0') return Error("literal inside a quoted string");
       if (c == '\\') {
         if (pos_ >= frame_.size()) break;
         out.push_back(frame_[pos_++]);

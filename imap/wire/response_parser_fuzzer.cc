@@ -267,6 +267,74 @@ Outcome FeedChunked(absl::string_view stream, const Config& config) {
   return out;
 }
 
+// (e) streaming: with every body literal streamed (NextEvent/ReadLiteral),
+// in the same chunks, the responses are those of the plain parse once each
+// streamed value gets the bytes that streamed for it.
+void Substitute(std::vector<Value>* values, const std::vector<std::string>& literals, size_t* next) {
+  for (Value& v : *values) {
+    if (v.streamed) {
+      FUZZ_CHECK(*next < literals.size(), "every streamed value had its literal", v.DebugString());
+      FUZZ_CHECK(literals[*next].size() == v.number, "a streamed value's size is its literal's",
+                 std::to_string(v.number) + " vs " + std::to_string(literals[*next].size()));
+      v.text = literals[(*next)++];
+      v.streamed = false;
+      v.number = 0;
+    }
+    Substitute(&v.list, literals, next);
+  }
+}
+
+Outcome FeedStreamed(absl::string_view stream, const Config& config) {
+  Outcome out;
+  ParserLimits limits = config.limits;
+  limits.stream_body_literals_from = 1;
+  ResponseParser parser(limits);
+  size_t fed = 0;
+  int chunk = 0;
+  auto feed = [&]() {
+    const size_t n = std::min(config.chunks[chunk], stream.size() - fed);
+    parser.Feed(stream.substr(fed, n));
+    fed += n;
+    chunk = (chunk + 1) % 8;
+  };
+  std::vector<std::string> literals;  // of the response being read
+  while (true) {
+    absl::StatusOr<ParserEvent> e = parser.NextEvent();
+    if (!e.ok()) {
+      out.status = e.status();
+      return out;
+    }
+    if (e->kind == ParserEvent::Kind::kNeedMore) {
+      if (fed >= stream.size()) return out;
+      feed();
+      continue;
+    }
+    if (e->kind == ParserEvent::Kind::kLiteralStart) {
+      std::string bytes;
+      while (parser.streaming_remaining() > 0) {
+        char buf[97];
+        const size_t n = parser.ReadLiteral(buf, sizeof(buf));
+        bytes.append(buf, n);
+        if (n == 0) {
+          if (fed >= stream.size()) return out;  // the stream ended inside the literal
+          feed();
+        }
+      }
+      FUZZ_CHECK(bytes.size() == e->literal_size, "a streamed literal has its announced size",
+                 std::to_string(bytes.size()) + " vs " + std::to_string(e->literal_size));
+      literals.push_back(std::move(bytes));
+      continue;
+    }
+    Response r = std::move(e->response);
+    size_t next = 0;
+    Substitute(&r.values, literals, &next);
+    FUZZ_CHECK(next == literals.size(), "every streamed literal found its value",
+               std::to_string(next) + " of " + std::to_string(literals.size()));
+    literals.clear();
+    out.responses.push_back(std::move(r));
+  }
+}
+
 }  // namespace
 }  // namespace imap::wire
 
@@ -295,6 +363,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (whole.status.ok()) {
     FUZZ_CHECK(whole.buffered == chunked.buffered, "whole and chunked leave as much buffered",
                std::to_string(whole.buffered) + " vs " + std::to_string(chunked.buffered));
+  }
+
+  // (e) streamed body literals give the same responses. A literal above the
+  // inline limit fails the plain parse but may stream: compare what both read.
+  const Outcome streamed = FeedStreamed(stream, config);
+  const size_t both = std::min(whole.responses.size(), streamed.responses.size());
+  for (size_t i = 0; i < both; ++i) {
+    FUZZ_CHECK(SameResponse(whole.responses[i], streamed.responses[i]),
+               "streaming gives the same responses",
+               "#" + std::to_string(i) + " whole: " + whole.responses[i].DebugString() +
+                   "\nstreamed: " + streamed.responses[i].DebugString());
+  }
+  if (whole.status.ok() && streamed.status.ok()) {
+    FUZZ_CHECK(whole.responses.size() == streamed.responses.size(),
+               "streaming gives as many responses",
+               std::to_string(whole.responses.size()) + " vs " +
+                   std::to_string(streamed.responses.size()));
   }
   return 0;
 }

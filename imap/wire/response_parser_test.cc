@@ -362,6 +362,18 @@ TEST(ResponseParserStreamingTest, APlaceholderNeverHidesInASection) {
     EXPECT_EQ(v.text.find('\0'), std::string::npos) << v.DebugString();
   }
   EXPECT_TRUE(saw_streamed);
+  // A streamed literal that would land inside an unclosed quoted string is
+  // an error, never silently part of the string.
+  ParserLimits limits;
+  limits.stream_body_literals_from = 1;
+  ResponseParser parser(limits);
+  parser.Feed("* 1 FETCH (X \"a BODY[] {3}\r\nabc\")\r\n");
+  absl::StatusOr<ParserEvent> e = parser.NextEvent();
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ(e->kind, ParserEvent::Kind::kLiteralStart);
+  char buf[8];
+  EXPECT_EQ(parser.ReadLiteral(buf, sizeof(buf)), 3u);
+  EXPECT_EQ(parser.NextEvent().status().code(), absl::StatusCode::kUnavailable);
   // Outside the framer, NUL is never a placeholder.
   EXPECT_FALSE(ParseResponse(std::string("* 1 FETCH (X \0" "5\0)\r\n", 19)).ok());
 }
