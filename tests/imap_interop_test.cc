@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "imap/records/query_runner.h"
 #include "imap/session/fetch.h"
 #include "imap/session/session.h"
 #include "imap/util/error_kind.h"
@@ -261,6 +262,30 @@ TEST_P(InteropTest, FoldersWithNonAsciiNames) {
   listed = s->List("", folder);
   ASSERT_TRUE(listed.ok());
   EXPECT_TRUE(listed->empty());
+}
+
+TEST_P(InteropTest, FolderWildcardsExpandWithList) {
+  std::unique_ptr<Session> s = LoggedIn();
+  ASSERT_NE(s, nullptr);
+  absl::StatusOr<std::vector<ListEntry>> root = s->List("", "");
+  ASSERT_TRUE(root.ok());
+  ASSERT_FALSE(root->empty());
+  const char sep = (*root)[0].delimiter;
+  const std::string top = UniqueName("proj");
+  const std::string child = absl::StrCat(top, std::string(1, sep), "2024");
+  ASSERT_TRUE(s->Create(top).ok());
+  ASSERT_TRUE(s->Create(child).ok());
+  // "/" in a pattern stands for the server's separator, whatever it is.
+  absl::StatusOr<std::vector<std::string>> folders =
+      records::ResolveFolders(*s, {absl::StrCat(top, "/*"), "INBOX", absl::StrCat(top, "*")}, "INBOX");
+  ASSERT_TRUE(folders.ok()) << folders.status();
+  EXPECT_THAT(*folders, ::testing::ElementsAre(child, "INBOX", top));
+  folders = records::ResolveFolders(*s, {}, "Archive");
+  ASSERT_TRUE(folders.ok());
+  EXPECT_THAT(*folders, ::testing::ElementsAre("Archive"));
+  folders = records::ResolveFolders(*s, {"no-such-*"}, "INBOX");
+  ASSERT_TRUE(folders.ok());
+  EXPECT_TRUE(folders->empty());
 }
 
 TEST_P(InteropTest, AppendSearchFetchRoundTrip) {

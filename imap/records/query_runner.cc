@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "imap/session/fetch.h"
 #include "imap/util/error_kind.h"
@@ -23,6 +24,44 @@ Session::SearchCriteria ToCriteria(const query::Plan& plan) {
     }
   }
   return c;
+}
+
+absl::StatusOr<std::vector<std::string>> ResolveFolders(Session& session,
+                                                        const std::vector<std::string>& names,
+                                                        absl::string_view default_folder) {
+  std::vector<std::string> out;
+  auto add = [&out](std::string name) {
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+  };
+  if (names.empty()) {
+    add(std::string(default_folder));
+    return out;
+  }
+  absl::optional<char> delimiter;
+  for (const std::string& name : names) {
+    if (name.find_first_of("*%") == std::string::npos) {
+      add(name);
+      continue;
+    }
+    if (!delimiter.has_value()) {
+      // LIST "" "" answers with the hierarchy separator (RFC 3501 6.3.8).
+      IMAPC_ASSIGN_OR_RETURN(std::vector<ListEntry> root, session.List("", ""));
+      delimiter = root.empty() ? '/' : root[0].delimiter;
+    }
+    std::string pattern = name;
+    if (*delimiter != 0 && *delimiter != '/') std::replace(pattern.begin(), pattern.end(), '/', *delimiter);
+    IMAPC_ASSIGN_OR_RETURN(std::vector<ListEntry> found, session.List("", pattern));
+    for (ListEntry& e : found) {
+      bool selectable = true;
+      for (const std::string& a : e.attributes) {
+        if (absl::EqualsIgnoreCase(a, "\\Noselect") || absl::EqualsIgnoreCase(a, "\\NonExistent")) {
+          selectable = false;
+        }
+      }
+      if (selectable) add(std::move(e.name));
+    }
+  }
+  return out;
 }
 
 namespace {

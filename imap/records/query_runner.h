@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -48,6 +49,15 @@ struct FolderResult {
 absl::StatusOr<FolderResult> RunOnFolder(
     Session& session, const query::Plan& plan, absl::string_view folder, const RunOptions& options,
     const std::function<bool(const FetchedMessage&)>& on_message);
+
+// The folders a query names, in order and without repeats: names with the
+// wildcards * and % are expanded with LIST ('/' in them stands for the
+// server's hierarchy separator; folders that cannot be selected are
+// skipped), other names are taken as given, and none means
+// `default_folder`.
+absl::StatusOr<std::vector<std::string>> ResolveFolders(Session& session,
+                                                        const std::vector<std::string>& names,
+                                                        absl::string_view default_folder);
 
 // The plan's SEARCH criteria for Session::UidSearch.
 Session::SearchCriteria ToCriteria(const query::Plan& plan);
