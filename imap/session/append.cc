@@ -18,7 +18,7 @@ std::string FormatImapDateTime(absl::Time t) {
 absl::StatusOr<AppendResult> Session::Append(absl::string_view folder, absl::string_view message,
                                              const std::vector<std::string>& flags,
                                              absl::optional<absl::Time> internal_date) {
-  IMAPC_RETURN_IF_ERROR(CheckIdle());
+  IMAPC_RETURN_IF_ERROR(CheckReady());
   for (const std::string& f : flags) {
     if (!wire::IsFlag(f)) {
       return absl::InvalidArgumentError(absl::StrCat("'", f, "' is not a valid flag"));

@@ -55,7 +55,7 @@ bool IsUidSetSyntax(absl::string_view s) {
 
 absl::StatusOr<std::unique_ptr<FetchStream>> Session::UidFetch(
     const std::vector<wire::UidSet>& uid_sets, absl::string_view items) {
-  IMAPC_RETURN_IF_ERROR(CheckIdle());
+  IMAPC_RETURN_IF_ERROR(CheckReady());
   if (uid_sets.empty()) return absl::InvalidArgumentError("UID FETCH needs at least one UID set");
   // Pipelining: every command goes out before any answer is read; the
   // server answers them in order.

@@ -9,7 +9,7 @@
 namespace imap {
 
 absl::StatusOr<std::vector<MailboxEvent>> Session::Idle(absl::Duration max_wait) {
-  IMAPC_RETURN_IF_ERROR(CheckIdle());
+  IMAPC_RETURN_IF_ERROR(CheckReady());
   if (!HasCapability("IDLE")) return absl::FailedPreconditionError("the server has no IDLE");
   const std::string tag = NextTag();
   IMAPC_RETURN_IF_ERROR(

@@ -68,7 +68,7 @@ wire::LiteralMode Session::literal_mode() const {
   return wire::LiteralMode::kSynchronizing;
 }
 
-absl::Status Session::CheckIdle() const {
+absl::Status Session::CheckReady() const {
   if (busy_) {
     return WithErrorKind(absl::FailedPreconditionError("a FETCH stream still owns this connection"),
                          ErrorKind::kUsage);
@@ -217,7 +217,7 @@ std::vector<MailboxEvent> Session::TakeEvents() {
 absl::StatusOr<Response> Session::Execute(const wire::Command& command,
                                           ContinuationHandler on_continuation,
                                           UntaggedHandler on_untagged) {
-  IMAPC_RETURN_IF_ERROR(CheckIdle());
+  IMAPC_RETURN_IF_ERROR(CheckReady());
   size_t next_segment = 0;
   IMAPC_RETURN_IF_ERROR(
       transport_->Write(command.segments[next_segment++], DeadlineAfter(options_.response_timeout)));

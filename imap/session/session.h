@@ -234,7 +234,7 @@ class Session {
 
   std::string NextTag();
   wire::LiteralMode literal_mode() const;
-  absl::Status CheckIdle() const;
+  absl::Status CheckReady() const;
   // Sends `command` and reads until its tagged response, which it returns
   // whatever its status. Untagged responses go to `on_untagged` and then,
   // unless it consumed them, to HandleUntagged. With no continuation
