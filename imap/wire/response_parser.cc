@@ -71,7 +71,16 @@ bool IsBodyItemBefore(absl::string_view t) {
   }
   absl::string_view name;
   if (!t.empty() && t.back() == ']') {
-    const size_t open = t.rfind('[');
+    // The '[' that this ']' closes; "x]]]" without one is no section.
+    size_t open = absl::string_view::npos;
+    int depth = 0;
+    for (size_t i = t.size(); i-- > 0;) {
+      if (t[i] == ']') ++depth;
+      if (t[i] == '[' && --depth == 0) {
+        open = i;
+        break;
+      }
+    }
     if (open == absl::string_view::npos) return false;
     name = t.substr(0, open);
     const size_t sp = name.find_last_of(" (");
@@ -427,7 +436,10 @@ absl::StatusOr<ResponseParser::Frame> ResponseParser::FindFrameEnd(size_t* end) 
     }
     uint64_t size = 0;
     const bool parsed = ParseDecimal(digits, std::numeric_limits<uint64_t>::max(), &size);
-    const size_t marker_at = this_line_start + open - (open > 0 && line[open - 1] == '~' ? 1 : 0);
+    // "~{N}" (literal8) only where a value starts; in "x~{N}" the '~' ends an atom.
+    const bool literal8 = open > 0 && line[open - 1] == '~' &&
+                          (open == 1 || line[open - 2] == ' ' || line[open - 2] == '(');
+    const size_t marker_at = this_line_start + open - (literal8 ? 1 : 0);
     const bool stream =
         parsed && limits_.stream_body_literals_from > 0 &&
         size >= limits_.stream_body_literals_from &&
