@@ -7,7 +7,6 @@
 #include "imap/session/session.h"
 #include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
-#include "imap/wire/mutf7.h"
 
 namespace imap {
 
@@ -24,9 +23,7 @@ absl::StatusOr<AppendResult> Session::Append(absl::string_view folder, absl::str
       return absl::InvalidArgumentError(absl::StrCat("'", f, "' is not a valid flag"));
     }
   }
-  IMAPC_ASSIGN_OR_RETURN(std::string wire_name,
-                         IsEnabled("UTF8=ACCEPT") ? absl::StatusOr<std::string>(std::string(folder))
-                                                  : wire::EncodeMailboxName(folder));
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireMailboxName(folder));
   wire::CommandBuilder b(NextTag(), "APPEND", literal_mode());
   b.AString(wire_name);
   if (!flags.empty()) b.Raw(absl::StrCat("(", absl::StrJoin(flags, " "), ")"));

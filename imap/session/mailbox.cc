@@ -25,18 +25,18 @@ absl::Status NotFoundIfPlainNo(const absl::Status& s) {
   return s;
 }
 
-// Folder names go out in modified UTF-7, unless UTF8=ACCEPT is enabled.
-absl::StatusOr<std::string> WireName(const Session& s, absl::string_view folder) {
-  if (s.IsEnabled("UTF8=ACCEPT")) return std::string(folder);
+}  // namespace
+
+absl::StatusOr<std::string> Session::WireMailboxName(absl::string_view folder) const {
+  // Modified UTF-7, unless UTF8=ACCEPT is enabled (RFC 6855).
+  if (IsEnabled("UTF8=ACCEPT")) return std::string(folder);
   return wire::EncodeMailboxName(folder);
 }
 
-}  // namespace
-
 absl::StatusOr<std::vector<ListEntry>> Session::List(absl::string_view reference,
                                                      absl::string_view pattern) {
-  IMAPC_ASSIGN_OR_RETURN(std::string wire_reference, WireName(*this, reference));
-  IMAPC_ASSIGN_OR_RETURN(std::string wire_pattern, WireName(*this, pattern));
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_reference, WireMailboxName(reference));
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_pattern, WireMailboxName(pattern));
   wire::CommandBuilder b(NextTag(), "LIST", literal_mode());
   // Quoted strings keep a pattern's % and * as wildcards.
   b.String(wire_reference).String(wire_pattern);
@@ -68,7 +68,7 @@ absl::StatusOr<std::vector<ListEntry>> Session::List(absl::string_view reference
 }
 
 absl::StatusOr<StatusInfo> Session::Status(absl::string_view folder) {
-  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireName(*this, folder));
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireMailboxName(folder));
   std::string items = "MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN";
   if (HasCapability("CONDSTORE")) items += " HIGHESTMODSEQ";
   if (HasCapability("STATUS=SIZE")) items += " SIZE";
@@ -108,7 +108,7 @@ absl::StatusOr<MailboxInfo> Session::Select(absl::string_view folder) {
 
 absl::StatusOr<MailboxInfo> Session::OpenMailbox(absl::string_view verb,
                                                  absl::string_view folder) {
-  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireName(*this, folder));
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireMailboxName(folder));
   wire::CommandBuilder b(NextTag(), verb, literal_mode());
   b.AString(wire_name);
   if (IsEnabled("CONDSTORE") || IsEnabled("QRESYNC")) b.Raw("(CONDSTORE)");
@@ -131,14 +131,14 @@ absl::StatusOr<MailboxInfo> Session::OpenMailbox(absl::string_view verb,
 }
 
 absl::Status Session::Create(absl::string_view folder) {
-  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireName(*this, folder));
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireMailboxName(folder));
   wire::CommandBuilder b(NextTag(), "CREATE", literal_mode());
   b.AString(wire_name);
   return Run(b, absl::StrCat("CREATE \"", folder, "\"")).status();
 }
 
 absl::Status Session::Delete(absl::string_view folder) {
-  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireName(*this, folder));
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireMailboxName(folder));
   wire::CommandBuilder b(NextTag(), "DELETE", literal_mode());
   b.AString(wire_name);
   return Run(b, absl::StrCat("DELETE \"", folder, "\"")).status();

@@ -263,6 +263,8 @@ class Session {
   absl::Time DeadlineAfter(absl::Duration timeout) const;
   void SetCapabilities(const std::vector<wire::Value>& values);
   absl::StatusOr<MailboxInfo> OpenMailbox(absl::string_view verb, absl::string_view folder);
+  // A folder name (UTF-8) as it goes on the wire.
+  absl::StatusOr<std::string> WireMailboxName(absl::string_view folder) const;
   absl::Status Authenticate(absl::string_view mechanism, absl::string_view initial_response,
                             ContinuationHandler on_challenge);
   absl::Status AuthenticateScram(absl::string_view user, absl::string_view password,

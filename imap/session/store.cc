@@ -6,7 +6,6 @@
 #include "imap/session/session.h"
 #include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
-#include "imap/wire/mutf7.h"
 
 namespace imap {
 namespace {
@@ -49,9 +48,7 @@ absl::Status Session::UidStore(const wire::UidSet& uids, absl::string_view opera
 
 absl::StatusOr<CopyResult> Session::UidCopy(const wire::UidSet& uids, absl::string_view folder) {
   IMAPC_RETURN_IF_ERROR(CheckUids(uids));
-  IMAPC_ASSIGN_OR_RETURN(std::string wire_name,
-                         IsEnabled("UTF8=ACCEPT") ? absl::StatusOr<std::string>(std::string(folder))
-                                                  : wire::EncodeMailboxName(folder));
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireMailboxName(folder));
   wire::CommandBuilder b(NextTag(), "UID COPY", literal_mode());
   b.Raw(uids.ToString()).AString(wire_name);
   IMAPC_ASSIGN_OR_RETURN(wire::Response r, Run(b, absl::StrCat("UID COPY to \"", folder, "\"")));
@@ -73,9 +70,7 @@ absl::StatusOr<CopyResult> Session::UidMove(const wire::UidSet& uids, absl::stri
     IMAPC_RETURN_IF_ERROR(UidExpunge(uids));
     return copied;
   }
-  IMAPC_ASSIGN_OR_RETURN(std::string wire_name,
-                         IsEnabled("UTF8=ACCEPT") ? absl::StatusOr<std::string>(std::string(folder))
-                                                  : wire::EncodeMailboxName(folder));
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireMailboxName(folder));
   wire::CommandBuilder b(NextTag(), "UID MOVE", literal_mode());
   b.Raw(uids.ToString()).AString(wire_name);
   CopyResult result;
