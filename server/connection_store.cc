@@ -164,6 +164,20 @@ absl::Status ConnectionStore::Put(const Connection& connection, bool* replaced) 
   return absl::OkStatus();
 }
 
+absl::Status ConnectionStore::SetAckCursor(const std::string& name, const std::string& cursor) {
+  absl::MutexLock lock(&mu_);
+  auto it = connections_.find(name);
+  if (it == connections_.end()) {
+    return absl::NotFoundError(absl::StrCat("no connection named '", name, "'"));
+  }
+  std::map<std::string, Connection> next = connections_;
+  next[name].set_last_ack_cursor(cursor);
+  absl::Status s = Save(next);
+  if (!s.ok()) return s;
+  connections_ = std::move(next);
+  return absl::OkStatus();
+}
+
 absl::Status ConnectionStore::Delete(const std::string& name) {
   absl::MutexLock lock(&mu_);
   if (connections_.count(name) == 0) {

@@ -39,6 +39,9 @@ class ConnectionStore {
   // was replaced. On error the store is unchanged, on disk and in memory.
   absl::Status Put(const connector::v1::Connection& connection, bool* replaced = nullptr);
 
+  // Records `cursor` as the connection's last acknowledged cursor
+  // (Connection.last_ack_cursor), durably. NOT_FOUND if absent.
+  absl::Status SetAckCursor(const std::string& name, const std::string& cursor);
   // Removes a connection. NOT_FOUND if absent.
   absl::Status Delete(const std::string& name);
 

@@ -3,8 +3,10 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "imap/query/parser.h"
 #include "imap/session/transport.h"
 #include "imap/util/utf8.h"
 #include "server/datetime_format.h"
@@ -37,8 +39,8 @@ class Checker {
   bool ok() const { return violations_.empty(); }
   const std::vector<FieldViolation>& violations() const { return violations_; }
 
-  // Checks a free-text field: valid UTF-8, no control characters from
-  // `forbidden`, at most `max_bytes`.
+  // Checks a free-text field: valid UTF-8, no NUL, no other control
+  // characters unless `allow_control`, at most `max_bytes`.
   bool Text(absl::string_view field, absl::string_view value, size_t max_bytes,
             bool allow_control) {
     if (value.size() > max_bytes) {
@@ -52,8 +54,7 @@ class Checker {
     }
     for (size_t i = 0; i < value.size(); ++i) {
       const auto c = static_cast<unsigned char>(value[i]);
-      const bool forbidden = c == 0 || c == '\r' || c == '\n' ||
-                             (!allow_control && (c < 0x20 || c == 0x7f));
+      const bool forbidden = c == 0 || (!allow_control && (c < 0x20 || c == 0x7f));
       if (forbidden) {
         Fail(field, absl::StrCat("contains a control character (byte ", i + 1, ")"));
         return false;
@@ -66,6 +67,36 @@ class Checker {
   std::string prefix_;
   std::vector<FieldViolation> violations_;
 };
+
+// Keywords are IMAP atoms (RFC 3501 flag-keyword) that do not start with
+// a backslash, which is reserved for system flags.
+bool IsKeyword(absl::string_view k) {
+  if (k.empty() || k.size() > 200 || k[0] == '\\') return false;
+  for (char ch : k) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f || absl::string_view("(){%*\"\\]").find(ch) != absl::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void CheckPostActions(const connector::v1::PostActions& a, absl::string_view field, Checker& check) {
+  for (int i = 0; i < a.add_keywords_size(); ++i) {
+    if (!IsKeyword(a.add_keywords(i))) {
+      check.Fail(absl::StrCat(field, ".add_keywords[", i, "]"),
+                 absl::StrCat("\"", absl::CHexEscape(a.add_keywords(i)),
+                              "\" is not a keyword: use printable ASCII without spaces, "
+                              "\\ ( ) { } % * \" or ]"));
+    }
+  }
+  if (!a.move_to().empty() && a.delete_()) {
+    check.Fail(absl::StrCat(field, ".delete"), "cannot be combined with move_to; choose one");
+  }
+  if (!a.move_to().empty()) {
+    check.Text(absl::StrCat(field, ".move_to"), a.move_to(), kMaxFolderBytes, /*allow_control=*/false);
+  }
+}
 
 absl::string_view SecurityName(Security s) {
   switch (s) {
@@ -81,6 +112,16 @@ absl::string_view SecurityName(Security s) {
 }
 
 }  // namespace
+
+absl::Status ValidatePostActions(const connector::v1::PostActions& actions,
+                                 absl::string_view field) {
+  Checker check("");
+  CheckPostActions(actions, field, check);
+  if (check.ok()) return absl::OkStatus();
+  std::vector<FieldViolation> violations = check.violations();
+  for (FieldViolation& v : violations) v.field = v.field.substr(1);  // no prefix
+  return InvalidFields(violations);
+}
 
 connector::v1::Connection WithoutPassword(const connector::v1::Connection& c) {
   Connection out = c;
@@ -137,7 +178,11 @@ absl::StatusOr<ValidConnection> ValidateConnection(const Connection& input,
                                           kMaxTimeoutMs, " milliseconds"));
   }
 
-  check.Text("query", c.query(), kMaxQueryBytes, /*allow_control=*/true);
+  if (check.Text("query", c.query(), kMaxQueryBytes, /*allow_control=*/true)) {
+    absl::StatusOr<imap::query::Query> query = imap::query::ParseQuery(c.query());
+    if (!query.ok()) check.Fail("query", std::string(query.status().message()));
+  }
+  CheckPostActions(c.post_actions(), "post_actions", check);
 
   if (absl::Status s = ValidateDateTimeFormat(c.datetime_format()); !s.ok()) {
     check.Fail("datetime_format", std::string(s.message()));

@@ -36,6 +36,11 @@ struct ValidConnection {
 absl::StatusOr<ValidConnection> ValidateConnection(const connector::v1::Connection& input,
                                                    const ValidationContext& context);
 
+// OK, or INVALID_ARGUMENT naming each bad part of `actions` under `field`
+// (e.g. "post_actions.add_keywords[0]").
+absl::Status ValidatePostActions(const connector::v1::PostActions& actions,
+                                 absl::string_view field);
+
 // A copy of `c` without its password, for responses.
 connector::v1::Connection WithoutPassword(const connector::v1::Connection& c);
 

@@ -1,15 +1,21 @@
 #include "server/connector_service.h"
 
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "imap/records/cursor.h"
+#include "imap/util/status_macros.h"
+#include "server/acknowledge.h"
 #include "server/connection_validation.h"
 #include "server/log.h"
+#include "server/record_stream.h"
 #include "server/status_convert.h"
 #include "server/test_connection.h"
+#include "server/test_query.h"
 
 namespace server {
 namespace {
@@ -32,10 +38,145 @@ grpc::Status Finish(absl::string_view rpc, absl::string_view subject, const absl
   return ToGrpcStatus(status);
 }
 
+absl::Time DeadlineOf(const grpc::ServerContextBase& context) {
+  return context.deadline() == std::chrono::system_clock::time_point::max()
+             ? absl::InfiniteFuture()
+             : absl::FromChrono(context.deadline());
+}
+
+absl::Status RequireSource(const Connection& c) {
+  if (!c.is_source()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "connection '", c.name(), "' is not a source (is_source = false): it cannot be read from"));
+  }
+  return absl::OkStatus();
+}
+
+// Streams batches to a gRPC client: the worker thread runs the IMAP side
+// and blocks in Send() while a write is in flight, so IMAP reading pauses
+// while the client is slow. Deletes itself when the call is done.
+class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>,
+                            public BatchSink {
+ public:
+  // Starts the worker for `request`, or finishes at once with `error`.
+  StreamReactor(absl::StatusOr<StreamRequest> request, std::string subject)
+      : subject_(std::move(subject)) {
+    if (!request.ok()) {
+      LogWarning(absl::StrCat("StreamRecords '", subject_, "': ", request.status().ToString()));
+      Finish(ToGrpcStatus(request.status()));
+      return;
+    }
+    request_ = *std::move(request);
+    std::thread([this] { Work(); }).detach();
+  }
+
+  absl::Status Send(connector::v1::StreamRecordsResponse batch) override {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &StreamReactor::CanWrite));
+      if (cancelled_ || write_failed_) return absl::CancelledError("the client went away");
+      pending_ = std::move(batch);
+      in_flight_ = true;
+    }
+    StartWrite(&pending_);  // outside the lock: OnWriteDone may run inline
+    return absl::OkStatus();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    in_flight_ = false;
+    if (!ok) write_failed_ = true;
+  }
+
+  void OnCancel() override {
+    control_.Cancel();
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  bool CanWrite() const { return !in_flight_ || cancelled_ || write_failed_; }
+
+  void Work() {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<StreamStats> stats = RunRecordStream(request_, *this, control_);
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &StreamReactor::CanWrite));
+      if (in_flight_) {
+        // Cancelled with a write outstanding: gRPC still calls OnWriteDone.
+        mu_.Await(absl::Condition(+[](bool* f) { return !*f; }, &in_flight_));
+      }
+    }
+    if (stats.ok()) {
+      LogInfo(absl::StrCat("StreamRecords '", subject_, "': ", stats->records, " records, ",
+                           stats->record_bytes, " bytes, ", stats->batches, " batches, ",
+                           stats->reconnects, " reconnects in ",
+                           absl::FormatDuration(absl::Now() - start)));
+      Finish(grpc::Status::OK);
+    } else {
+      LogWarning(absl::StrCat("StreamRecords '", subject_, "': ", stats.status().ToString()));
+      Finish(ToGrpcStatus(stats.status()));
+    }
+    // Nothing may touch `this` from here on: OnDone deletes it.
+  }
+
+  const std::string subject_;
+  StreamRequest request_;
+  StreamControl control_;
+  absl::Mutex mu_;
+  bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
+  connector::v1::StreamRecordsResponse pending_;
+};
+
 }  // namespace
 
-ConnectorService::ConnectorService(ConnectionStore* store, std::string agent)
-    : store_(store), agent_(std::move(agent)) {}
+ConnectorService::ConnectorService(ConnectionStore* store, std::string agent, StreamTuning tuning)
+    : store_(store), agent_(std::move(agent)), tuning_(tuning) {}
+
+absl::StatusOr<Connection> ConnectorService::Resolve(const connector::v1::ConnectionRef& ref,
+                                                     std::string* subject) const {
+  Connection connection;
+  switch (ref.target_case()) {
+    case connector::v1::ConnectionRef::kName: {
+      *subject = ref.name();
+      if (absl::Status s = RequireName(ref.name()); !s.ok()) {
+        return InvalidFields({{"connection.name", "is required"}});
+      }
+      absl::StatusOr<Connection> stored = store_->Get(ref.name());
+      if (!stored.ok()) return stored.status();
+      connection = *std::move(stored);
+      break;
+    }
+    case connector::v1::ConnectionRef::kConnection: {
+      *subject = absl::StrCat(ref.connection().name(), " (inline)");
+      ValidationContext validation;
+      validation.agent = agent_;
+      validation.field_prefix = "connection.connection";
+      absl::StatusOr<ValidConnection> valid = ValidateConnection(ref.connection(), validation);
+      if (!valid.ok()) return valid.status();
+      connection = std::move(valid->connection);
+      break;
+    }
+    default:
+      return InvalidFields({{"connection", "give a connection name or an inline connection"}});
+  }
+  if (!connection.is_active()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "connection '", connection.name(),
+        "' is inactive (is_active = false); activate it with Configure first"));
+  }
+  if (connection.cloud_agent() != agent_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "connection '", connection.name(), "' belongs to agent '", connection.cloud_agent(),
+        "', this server is agent '", agent_, "'"));
+  }
+  return connection;
+}
 
 grpc::Status ConnectorService::Configure(grpc::ServerContext*,
                                          const connector::v1::ConfigureRequest* request,
@@ -43,12 +184,13 @@ grpc::Status ConnectorService::Configure(grpc::ServerContext*,
   const Connection& input = request->connection();
   ValidationContext context;
   context.agent = agent_;
-  if (!input.name().empty() && input.password().empty()) {
-    absl::StatusOr<Connection> existing = store_->Get(input.name());
-    if (existing.ok()) context.stored_password = existing->password();
-  }
+  absl::StatusOr<Connection> existing =
+      input.name().empty() ? absl::NotFoundError("") : store_->Get(input.name());
+  if (existing.ok() && input.password().empty()) context.stored_password = existing->password();
   absl::StatusOr<ValidConnection> valid = ValidateConnection(input, context);
   if (!valid.ok()) return Finish("Configure", input.name(), valid.status());
+  // The acknowledged position belongs to the mailbox, not to the settings.
+  if (existing.ok()) valid->connection.set_last_ack_cursor(existing->last_ack_cursor());
   bool replaced = false;
   absl::Status stored = store_->Put(valid->connection, &replaced);
   if (!stored.ok()) return Finish("Configure", input.name(), stored);
@@ -120,9 +262,7 @@ grpc::Status ConnectorService::TestConnection(grpc::ServerContext* context,
                       "connection '", connection.name(), "' belongs to agent '",
                       connection.cloud_agent(), "', this server is agent '", agent_, "'")));
   }
-  const absl::Time deadline = context->deadline() == std::chrono::system_clock::time_point::max()
-                                  ? absl::InfiniteFuture()
-                                  : absl::FromChrono(context->deadline());
+  const absl::Time deadline = DeadlineOf(*context);
   absl::StatusOr<connector::v1::TestConnectionResponse> result =
       RunConnectionTest(connection, deadline, [context] { return context->IsCancelled(); });
   if (!result.ok()) return Finish("TestConnection", subject, result.status());
@@ -133,6 +273,153 @@ grpc::Status ConnectorService::TestConnection(grpc::ServerContext* context,
   } else {
     LogInfo(absl::StrCat("TestConnection '", subject, "': failed: ", response->message()));
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status ConnectorService::TestQuery(grpc::ServerContext* context,
+                                         const connector::v1::TestQueryRequest* request,
+                                         connector::v1::TestQueryResponse* response) {
+  std::string subject;
+  absl::StatusOr<Connection> connection = Resolve(request->connection(), &subject);
+  if (!connection.ok()) return Finish("TestQuery", subject, connection.status());
+  if (absl::Status s = RequireSource(*connection); !s.ok()) return Finish("TestQuery", subject, s);
+  if (request->sample_size() < 0 || request->sample_size() > 100) {
+    return Finish("TestQuery", subject,
+                  InvalidFields({{"sample_size", absl::StrCat("is ", request->sample_size(),
+                                                              "; use 0 (default 5) to 100")}}));
+  }
+  const std::string query = request->has_query() ? request->query() : connection->query();
+  absl::StatusOr<connector::v1::TestQueryResponse> result = RunTestQuery(
+      *connection, query, request->sample_size() == 0 ? 5 : request->sample_size(),
+      DeadlineOf(*context));
+  if (!result.ok()) return Finish("TestQuery", subject, result.status());
+  *response = *std::move(result);
+  return Finish("TestQuery", subject, absl::OkStatus());
+}
+
+grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService::StreamRecords(
+    grpc::CallbackServerContext* context, const connector::v1::StreamRecordsRequest* request) {
+  std::string subject;
+  auto build = [&]() -> absl::StatusOr<StreamRequest> {
+    absl::StatusOr<Connection> connection = Resolve(request->connection(), &subject);
+    if (!connection.ok()) return connection.status();
+    IMAPC_RETURN_IF_ERROR(RequireSource(*connection));
+    StreamRequest out;
+    std::vector<FieldViolation> bad;
+    const int records = request->max_batch_records();
+    if (records < 0 || records > 10000) {
+      bad.push_back({"max_batch_records", absl::StrCat("is ", records, "; use 0 (default 100) to 10000")});
+    }
+    const int64_t bytes = request->max_batch_bytes();
+    if (bytes != 0 && (bytes < 4096 || bytes > (int64_t{64} << 20))) {
+      bad.push_back({"max_batch_bytes", absl::StrCat("is ", bytes, "; use 0 (default 1 MiB) or 4096 to 67108864")});
+    }
+    const int shards = request->shard_count() == 0 ? 1 : request->shard_count();
+    if (shards < 1 || shards > 1024) {
+      bad.push_back({"shard_count", absl::StrCat("is ", request->shard_count(), "; use 0 or 1 (no split) to 1024")});
+    } else if (request->shard_index() < 0 || request->shard_index() >= shards) {
+      bad.push_back({"shard_index", absl::StrCat("is ", request->shard_index(), "; use 0 to ", shards - 1)});
+    }
+    if (request->parallelism() < 0 || request->parallelism() > 1) {
+      bad.push_back({"parallelism", absl::StrCat("is ", request->parallelism(),
+                                                 "; this server streams over one IMAP connection "
+                                                 "(0 or 1); use shard_count to split a mailbox "
+                                                 "between several calls")});
+    }
+    if (!request->resume_after().empty() && request->since_last_ack()) {
+      bad.push_back({"since_last_ack", "cannot be combined with resume_after; choose one"});
+    }
+    if (request->since_last_ack() &&
+        request->connection().target_case() != connector::v1::ConnectionRef::kName) {
+      bad.push_back({"since_last_ack", "needs a stored connection (by name): inline connections "
+                                       "have no acknowledged position"});
+    }
+    absl::StatusOr<imap::records::Cursor> start = imap::records::Cursor::Decode(
+        request->since_last_ack() ? connection->last_ack_cursor() : request->resume_after());
+    if (!start.ok()) bad.push_back({"resume_after", std::string(start.status().message())});
+    if (!bad.empty()) return InvalidFields(bad);
+
+    const std::string query = request->has_query() ? request->query() : connection->query();
+    IMAPC_ASSIGN_OR_RETURN(out.plan, CompileQuery(query));
+    if (out.plan.descending) {
+      return InvalidFields({{"query", "ORDER BY uid DESC is not available in StreamRecords, which "
+                                      "delivers records in UID order so that cursors can resume "
+                                      "them; use ORDER BY uid (or TestQuery for the newest)"}});
+    }
+    out.connection = *std::move(connection);
+    out.start = *std::move(start);
+    out.reread_on_uidvalidity_change = request->full_reread_on_uidvalidity_change();
+    out.max_batch_records = records == 0 ? 100 : records;
+    out.max_batch_bytes = bytes == 0 ? (int64_t{1} << 20) : bytes;
+    out.include_attachment_content = request->include_attachment_content();
+    out.follow = request->follow();
+    out.shard_count = static_cast<uint32_t>(shards);
+    out.shard_index = static_cast<uint32_t>(request->shard_index());
+    out.deadline = DeadlineOf(*context);
+    out.poll_interval = tuning_.poll_interval;
+    out.idle_renew = tuning_.idle_renew;
+    out.backoff_initial = tuning_.backoff_initial;
+    out.backoff_max = tuning_.backoff_max;
+    out.max_reconnect_attempts = tuning_.max_reconnect_attempts;
+    return out;
+  };
+  absl::StatusOr<StreamRequest> stream = build();
+  return new StreamReactor(std::move(stream), subject);
+}
+
+grpc::Status ConnectorService::Acknowledge(grpc::ServerContext* context,
+                                           const connector::v1::AcknowledgeRequest* request,
+                                           connector::v1::AcknowledgeResponse* response) {
+  std::string subject;
+  absl::StatusOr<Connection> connection = Resolve(request->connection(), &subject);
+  if (!connection.ok()) return Finish("Acknowledge", subject, connection.status());
+  if (absl::Status s = RequireSource(*connection); !s.ok()) return Finish("Acknowledge", subject, s);
+  absl::StatusOr<imap::records::Cursor> cursor = imap::records::Cursor::Decode(request->cursor());
+  if (!cursor.ok()) {
+    return Finish("Acknowledge", subject,
+                  InvalidFields({{"cursor", std::string(cursor.status().message())}}));
+  }
+  if (cursor->empty()) {
+    return Finish("Acknowledge", subject, InvalidFields({{"cursor", "is required"}}));
+  }
+  const bool override_actions = request->has_post_actions();
+  const connector::v1::PostActions& actions =
+      override_actions ? request->post_actions() : connection->post_actions();
+  if (override_actions) {
+    if (absl::Status s = ValidatePostActions(actions, "post_actions"); !s.ok()) {
+      return Finish("Acknowledge", subject, s);
+    }
+  }
+  const std::string query = request->has_query() ? request->query() : connection->query();
+  absl::StatusOr<imap::query::Plan> plan = CompileQuery(query);
+  if (!plan.ok()) return Finish("Acknowledge", subject, plan.status());
+  // Post-actions look at which messages match, not at their columns.
+  plan->limit.reset();
+
+  const bool stored = request->connection().target_case() == connector::v1::ConnectionRef::kName;
+  absl::MutexLock lock(&ack_mu_);
+  imap::records::Cursor previous;
+  if (stored) {
+    // Re-read under the lock: another Acknowledge may just have moved it.
+    absl::StatusOr<Connection> current = store_->Get(connection->name());
+    if (!current.ok()) return Finish("Acknowledge", subject, current.status());
+    absl::StatusOr<imap::records::Cursor> last =
+        imap::records::Cursor::Decode(current->last_ack_cursor());
+    if (last.ok()) previous = *std::move(last);
+  }
+  absl::StatusOr<AckResult> result =
+      RunAcknowledge(*connection, *plan, previous, *cursor, actions, DeadlineOf(*context));
+  if (!result.ok()) return Finish("Acknowledge", subject, result.status());
+  const std::string encoded = result->acknowledged.Encode();
+  if (stored) {
+    if (absl::Status s = store_->SetAckCursor(connection->name(), encoded); !s.ok()) {
+      return Finish("Acknowledge", subject, s);
+    }
+  }
+  response->set_messages_changed(result->messages_changed);
+  response->set_cursor(encoded);
+  LogInfo(absl::StrCat("Acknowledge '", subject, "': ", result->messages_changed,
+                       " messages changed"));
   return grpc::Status::OK;
 }
 

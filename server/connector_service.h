@@ -8,16 +8,31 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "connector/v1/connector.grpc.pb.h"
 #include "server/connection_store.h"
 
 namespace server {
 
-// Thread-safe: gRPC calls the methods from many threads.
-class ConnectorService final : public connector::v1::Connector::Service {
+// Tunables of the streaming RPCs (tests shorten them).
+struct StreamTuning {
+  absl::Duration poll_interval = absl::Seconds(30);
+  absl::Duration idle_renew = absl::Minutes(25);
+  absl::Duration backoff_initial = absl::Milliseconds(100);
+  absl::Duration backoff_max = absl::Seconds(10);
+  int max_reconnect_attempts = 8;
+};
+
+// Thread-safe: gRPC calls the methods from many threads. StreamRecords
+// uses the callback API (one write in flight, IMAP reading paused while
+// the client is slow); the others are synchronous.
+class ConnectorService final
+    : public connector::v1::Connector::WithCallbackMethod_StreamRecords<
+          connector::v1::Connector::Service> {
  public:
   // `store` must outlive the service.
-  ConnectorService(ConnectionStore* store, std::string agent);
+  ConnectorService(ConnectionStore* store, std::string agent, StreamTuning tuning = StreamTuning());
 
   grpc::Status Configure(grpc::ServerContext* context, const connector::v1::ConfigureRequest* request,
                          connector::v1::ConfigureResponse* response) override;
@@ -33,10 +48,27 @@ class ConnectorService final : public connector::v1::Connector::Service {
   grpc::Status TestConnection(grpc::ServerContext* context,
                               const connector::v1::TestConnectionRequest* request,
                               connector::v1::TestConnectionResponse* response) override;
+  grpc::Status TestQuery(grpc::ServerContext* context, const connector::v1::TestQueryRequest* request,
+                         connector::v1::TestQueryResponse* response) override;
+  grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* StreamRecords(
+      grpc::CallbackServerContext* context,
+      const connector::v1::StreamRecordsRequest* request) override;
+  grpc::Status Acknowledge(grpc::ServerContext* context,
+                           const connector::v1::AcknowledgeRequest* request,
+                           connector::v1::AcknowledgeResponse* response) override;
 
  private:
+  // The connection a request names (stored) or carries (inline, validated),
+  // refused with FAILED_PRECONDITION when inactive or for another agent.
+  // `subject` receives a name for logs.
+  absl::StatusOr<connector::v1::Connection> Resolve(const connector::v1::ConnectionRef& ref,
+                                                    std::string* subject) const;
+
   ConnectionStore* store_;
   const std::string agent_;
+  const StreamTuning tuning_;
+  // Acknowledge reads and writes a connection's last cursor: one at a time.
+  absl::Mutex ack_mu_;
 };
 
 }  // namespace server

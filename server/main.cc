@@ -25,6 +25,13 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, data_dir, "./imap-connector-data",
           "directory for the connection store (created with mode 0700)");
 ABSL_FLAG(std::string, agent, "cloud", "this agent's name; connections name the agent that runs them");
+ABSL_FLAG(absl::Duration, follow_poll_interval, absl::Seconds(30),
+          "StreamRecords follow mode: how often folders are checked for new mail when IDLE "
+          "cannot be used (no IDLE, or several folders)");
+ABSL_FLAG(absl::Duration, reconnect_backoff, absl::Milliseconds(100),
+          "first wait before reconnecting a stream whose IMAP connection dropped (doubles up to 10s)");
+ABSL_FLAG(int, reconnect_attempts, 8,
+          "failed reconnects in a row after which a stream gives up");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
           "how long running calls may take to finish after SIGTERM");
 
@@ -74,7 +81,11 @@ int main(int argc, char** argv) {
     server::LogError(absl::StrCat("--data_dir: ", store.status().message()));
     return 1;
   }
-  server::ConnectorService service(store->get(), agent);
+  server::StreamTuning tuning;
+  tuning.poll_interval = absl::GetFlag(FLAGS_follow_poll_interval);
+  tuning.backoff_initial = absl::GetFlag(FLAGS_reconnect_backoff);
+  tuning.max_reconnect_attempts = absl::GetFlag(FLAGS_reconnect_attempts);
+  server::ConnectorService service(store->get(), agent, tuning);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -10,6 +10,7 @@
 #include "imap/session/session.h"
 #include "imap/session/transport.h"
 #include "imap/util/error_kind.h"
+#include "server/imap_connect.h"
 
 namespace server {
 namespace {
@@ -39,25 +40,6 @@ FailureCategory CategoryOf(const absl::Status& s) {
       if (s.code() == absl::StatusCode::kDeadlineExceeded) return connector::v1::FAILURE_CATEGORY_TIMEOUT;
       if (s.code() == absl::StatusCode::kUnauthenticated) return connector::v1::FAILURE_CATEGORY_AUTH_FAILED;
       return connector::v1::FAILURE_CATEGORY_PROTOCOL;
-  }
-}
-
-imap::AuthMethod ToAuthMethod(connector::v1::AuthMechanism m) {
-  switch (m) {
-    case connector::v1::AUTH_MECHANISM_LOGIN:
-      return imap::AuthMethod::kLogin;
-    case connector::v1::AUTH_MECHANISM_PLAIN:
-      return imap::AuthMethod::kPlain;
-    case connector::v1::AUTH_MECHANISM_SCRAM_SHA_256:
-      return imap::AuthMethod::kScramSha256;
-    case connector::v1::AUTH_MECHANISM_SCRAM_SHA_1:
-      return imap::AuthMethod::kScramSha1;
-    case connector::v1::AUTH_MECHANISM_XOAUTH2:
-      return imap::AuthMethod::kXoauth2;
-    case connector::v1::AUTH_MECHANISM_OAUTHBEARER:
-      return imap::AuthMethod::kOauthBearer;
-    default:
-      return imap::AuthMethod::kAuto;
   }
 }
 

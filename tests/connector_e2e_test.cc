@@ -21,6 +21,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/fixtures/bad_request.h"
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/loopback_listener.h"
 #include "tests/fixtures/server_process.h"
@@ -57,19 +58,7 @@ class Environment : public ::testing::Environment {
 };
 
 // The BadRequest field names carried by a gRPC error.
-std::set<std::string> ViolatedFields(const grpc::Status& status) {
-  std::set<std::string> fields;
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return fields;
-  for (const auto& any : details.details()) {
-    google::rpc::BadRequest bad;
-    if (any.type_url() == "type.googleapis.com/google.rpc.BadRequest" &&
-        bad.ParseFromString(any.value())) {
-      for (const auto& v : bad.field_violations()) fields.insert(v.field());
-    }
-  }
-  return fields;
-}
+using testing_fixtures::ViolatedFields;
 
 class ConnectorE2eTest : public ::testing::Test {
  protected:

@@ -73,17 +73,20 @@ absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::st
   IMAPC_ASSIGN_OR_RETURN(std::unique_ptr<FetchStream> stream,
                          session.UidFetch({uids}, plan.fetch_items));
   std::unique_ptr<mime::MessageReader> reader;
+  std::string raw;
   while (true) {
     IMAPC_ASSIGN_OR_RETURN(FetchStream::Event event, stream->Next());
     if (event == FetchStream::Event::kDone) return absl::OkStatus();
     if (event == FetchStream::Event::kBody) {
       // A large message or header: stream it into the MIME reader.
       reader = std::make_unique<mime::MessageReader>(options.reader);
+      raw.clear();
       char buf[64 * 1024];
       while (true) {
         IMAPC_ASSIGN_OR_RETURN(size_t n, stream->ReadBody(buf, sizeof(buf)));
         if (n == 0) break;
         reader->Feed(absl::string_view(buf, n));
+        if (options.keep_raw) raw.append(buf, n);
       }
       continue;
     }
@@ -91,6 +94,7 @@ absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::st
     if (!attrs.ok()) return Annotate(attrs.status(), absl::StrCat("FETCH in \"", folder, "\""));
     if (!attrs->uid.has_value() || !uids.Contains(*attrs->uid)) {
       reader.reset();  // an unsolicited update (flags changed elsewhere)
+      raw.clear();
       continue;
     }
     FetchedMessage m;
@@ -106,12 +110,15 @@ absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::st
           (section.section.empty() || section.section == "HEADER")) {
         reader = std::make_unique<mime::MessageReader>(options.reader);
         reader->Feed(*section.data);
+        if (options.keep_raw) raw = *section.data;
       }
     }
     if (reader != nullptr) {
       m.record = reader->Finish();
       m.facts.record = &m.record;
       reader.reset();
+      m.raw = std::move(raw);
+      raw.clear();
     }
     IMAPC_RETURN_IF_ERROR(emit(m));
   }
@@ -124,12 +131,43 @@ absl::StatusOr<FolderResult> RunOnFolder(
     const std::function<bool(const FetchedMessage&)>& on_message) {
   FolderResult result;
   result.folder = std::string(folder);
-  IMAPC_ASSIGN_OR_RETURN(MailboxInfo box, session.Examine(folder));
+  IMAPC_ASSIGN_OR_RETURN(MailboxInfo box,
+                         options.read_write ? session.Select(folder) : session.Examine(folder));
   result.uid_validity = box.uid_validity;
-  if (box.exists == 0) return result;
-  absl::StatusOr<wire::UidSet> found = session.UidSearch(ToCriteria(plan));
+  result.exists = box.exists;
+  result.highest_modseq = box.highest_modseq;
+  uint32_t uid_after = options.uid_after;
+  if (options.start_after) {
+    IMAPC_ASSIGN_OR_RETURN(uid_after, options.start_after(box));
+  }
+  if (box.exists == 0 || uid_after == UINT32_MAX) return result;
+  Session::SearchCriteria criteria = ToCriteria(plan);
+  if (uid_after > 0) {
+    // SEARCH keys are ANDed; "n:*" also matches the largest UID when it is
+    // below n, which the filter below drops.
+    criteria.Key(absl::StrCat("UID ", uid_after + 1, ":*"));
+  }
+  absl::StatusOr<wire::UidSet> found = session.UidSearch(criteria);
   if (!found.ok()) return Annotate(found.status(), absl::StrCat("SEARCH in \"", folder, "\""));
+  const uint32_t shards = std::max<uint32_t>(1, options.shard_count);
+  if (uid_after > 0 || shards > 1 || options.uid_upto != UINT32_MAX) {
+    wire::UidSet kept;
+    for (auto [first, last] : found->ranges()) {
+      first = std::max(first, uid_after + 1);
+      last = std::min(last, options.uid_upto);
+      for (uint64_t uid = first; uid <= last; ++uid) {
+        if (shards == 1) {
+          kept.AddRange(static_cast<uint32_t>(uid), last);
+          break;
+        }
+        if (uid % shards == options.shard_index) kept.Add(static_cast<uint32_t>(uid));
+      }
+    }
+    *found = std::move(kept);
+  }
   result.matched_by_search = found->size();
+  if (found->empty()) return result;
+  result.highest_searched_uid = found->max();
 
   std::vector<wire::UidSet> batches = found->Chunks(std::max<uint64_t>(1, options.batch_size));
   if (plan.descending) std::reverse(batches.begin(), batches.end());

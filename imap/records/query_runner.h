@@ -27,18 +27,39 @@ struct FetchedMessage {
   // plan fetched headers or the message, else it is null.
   query::MessageFacts facts;
   mime::MessageRecord record;
+  // The message as stored, when RunOptions::keep_raw.
+  std::string raw;
 };
 
 struct RunOptions {
   // UIDs per UID FETCH command (several are pipelined).
   uint64_t batch_size = 200;
   mime::ReaderOptions reader;
+  // Only messages with a UID above this one (resuming after a cursor).
+  uint32_t uid_after = 0;
+  // If set, called once the folder is open; returns the UID to start after
+  // (replacing uid_after), or an error that ends the run (e.g. the
+  // folder's UIDVALIDITY is not the one expected).
+  std::function<absl::StatusOr<uint32_t>(const MailboxInfo&)> start_after;
+  // Only messages with a UID up to this one.
+  uint32_t uid_upto = UINT32_MAX;
+  // Open the folder read-write (SELECT) instead of read-only (EXAMINE),
+  // for callers that change the messages afterwards.
+  bool read_write = false;
+  // Only messages with uid % shard_count == shard_index.
+  uint32_t shard_count = 1;
+  uint32_t shard_index = 0;
+  // Keep the fetched message bytes in FetchedMessage::raw.
+  bool keep_raw = false;
 };
 
 struct FolderResult {
   std::string folder;
   uint32_t uid_validity = 0;
-  uint64_t matched_by_search = 0;  // UIDs SEARCH answered
+  uint32_t exists = 0;             // messages in the folder
+  uint64_t highest_modseq = 0;     // 0 without CONDSTORE
+  uint64_t matched_by_search = 0;  // UIDs SEARCH answered (after uid_after and sharding)
+  uint32_t highest_searched_uid = 0;  // the largest of those, 0 if none
   uint64_t emitted = 0;            // records passed to the callback
 };
 

@@ -80,6 +80,7 @@ class DeflateTransport : public Transport {
     return absl::FailedPreconditionError("STARTTLS after COMPRESS is not allowed");
   }
   bool IsTls() const override { return inner_->IsTls(); }
+  void Interrupt() override { inner_->Interrupt(); }
   std::string TlsDescription() const override { return inner_->TlsDescription(); }
   std::string PeerAddress() const override { return inner_->PeerAddress(); }
 

@@ -125,6 +125,8 @@ class TcpTransport : public Transport {
     close(fd_);
   }
 
+  void Interrupt() override { shutdown(fd_, SHUT_RDWR); }
+
   absl::StatusOr<size_t> Read(char* buf, size_t capacity, absl::Time deadline) override {
     if (ssl_ == nullptr) {
       while (true) {

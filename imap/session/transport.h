@@ -53,6 +53,11 @@ class Transport {
 
   // "address:port" of the peer.
   virtual std::string PeerAddress() const = 0;
+
+  // Makes a Read or Write blocked in another thread, and every later one,
+  // fail with UNAVAILABLE: how a job is stopped promptly when its caller
+  // cancels. The only method that may be called from another thread.
+  virtual void Interrupt() = 0;
 };
 
 // Returns the number of X.509 certificates in `pem`, or INVALID_ARGUMENT
