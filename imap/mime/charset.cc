@@ -276,18 +276,25 @@ void AppendCp1252(absl::string_view bytes, std::string* out) {
 // Appends `bytes` read as UTF-8, each invalid byte replaced by U+FFFD.
 // Returns the number of replacements.
 size_t AppendUtf8Lenient(absl::string_view bytes, std::string* out) {
+  out->reserve(out->size() + bytes.size());
   size_t bad = 0;
   size_t i = 0;
+  size_t run = 0;  // start of the valid bytes not yet appended
   while (i < bytes.size()) {
+    if (static_cast<unsigned char>(bytes[i]) < 0x80) {
+      ++i;  // ASCII, the common case
+      continue;
+    }
     const size_t start = i;
     if (DecodeUtf8(bytes, &i) < 0) {
+      out->append(bytes.data() + run, start - run);
       out->append(kReplacement);
       ++bad;
       i = start + 1;
-    } else {
-      out->append(bytes.data() + start, i - start);
+      run = i;
     }
   }
+  out->append(bytes.data() + run, bytes.size() - run);
   return bad;
 }
 

@@ -1,5 +1,6 @@
 #include "imap/mime/message_reader.h"
 
+#include <algorithm>
 #include <openssl/evp.h>
 
 #include <utility>
@@ -40,13 +41,25 @@ class Sha256 {
 class LineEndNormalizer {
  public:
   void Append(absl::string_view in, std::string* out) {
-    for (char c : in) {
-      if (c == '\n' && previous_cr_) {
-        previous_cr_ = false;
-        continue;  // the CR already became an LF
+    // Copies runs without CR at once; only CRs need a decision.
+    out->reserve(out->size() + in.size());
+    size_t i = 0;
+    if (previous_cr_ && !in.empty() && in[0] == '\n') i = 1;  // the CR already became an LF
+    previous_cr_ = false;
+    while (i < in.size()) {
+      const size_t cr = in.find('\r', i);
+      if (cr == absl::string_view::npos) {
+        out->append(in.data() + i, in.size() - i);
+        return;
       }
-      previous_cr_ = c == '\r';
-      out->push_back(previous_cr_ ? '\n' : c);
+      out->append(in.data() + i, cr - i);
+      out->push_back('\n');
+      i = cr + 1;
+      if (i == in.size()) {
+        previous_cr_ = true;
+      } else if (in[i] == '\n') {
+        ++i;
+      }
     }
   }
 
@@ -250,8 +263,8 @@ class MessageReader::Builder : public MultipartHandler {
 
   std::string DecodeBody(const Open& open, absl::string_view where) {
     std::string utf8;
-    bool ascii = true;
-    for (char c : open.text) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    const bool ascii = std::all_of(open.text.begin(), open.text.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     if (open.charset.empty()) {
       // No charset (RFC 2045 says US-ASCII): 8-bit bytes get the usual guess.
       utf8 = ascii ? open.text : GuessToUtf8(open.text);

@@ -51,9 +51,28 @@ class Base64Decoder final : public TransferDecoder {
 
   void Feed(absl::string_view in, std::string* out) override {
     if (finished_) return;
-    out->reserve(out->size() + in.size() / 4 * 3 + 3);
-    for (char ch : in) {
-      const uint8_t v = kBase64[static_cast<uint8_t>(ch)];
+    // Decode straight into the output's new tail (push_back per byte costs
+    // more than the decoding itself), then trim it to what was written.
+    const size_t old_size = out->size();
+    out->resize(old_size + in.size() / 4 * 3 + 3);
+    char* const begin = &(*out)[0];
+    char* dst = begin + old_size;
+    const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+    const auto* const end = p + in.size();
+    while (p < end) {
+      if (count_ == 0 && !padded_ && end - p >= 4) {
+        // The common case: four alphabet characters make three bytes.
+        const uint8_t a = kBase64[p[0]], b = kBase64[p[1]], c = kBase64[p[2]], d = kBase64[p[3]];
+        if ((a | b | c | d) < 64) {
+          const uint32_t quad = (uint32_t{a} << 18) | (uint32_t{b} << 12) | (uint32_t{c} << 6) | d;
+          *dst++ = static_cast<char>(quad >> 16);
+          *dst++ = static_cast<char>(quad >> 8);
+          *dst++ = static_cast<char>(quad);
+          p += 4;
+          continue;
+        }
+      }
+      const uint8_t v = kBase64[*p++];
       if (padded_) {
         // A second '=' belongs to the padding; anything else is after it.
         if (v != kSpace && v != kPad) AddDefectOnce("data after base64 padding ignored");
@@ -62,9 +81,9 @@ class Base64Decoder final : public TransferDecoder {
       if (v < 64) {
         bits_ = (bits_ << 6) | v;
         if (++count_ == 4) {
-          out->push_back(static_cast<char>(bits_ >> 16));
-          out->push_back(static_cast<char>(bits_ >> 8));
-          out->push_back(static_cast<char>(bits_));
+          *dst++ = static_cast<char>(bits_ >> 16);
+          *dst++ = static_cast<char>(bits_ >> 8);
+          *dst++ = static_cast<char>(bits_);
           bits_ = 0;
           count_ = 0;
         }
@@ -73,12 +92,13 @@ class Base64Decoder final : public TransferDecoder {
           AddDefectOnce("misplaced base64 padding ignored");
           continue;
         }
-        Flush(out);
+        dst = Flush(dst);
         padded_ = true;
       } else if (v == kInvalid) {
         AddDefectOnce("invalid base64 character ignored");
       }
     }
+    out->resize(static_cast<size_t>(dst - begin));
   }
 
   void Finish(std::string* out) override {
@@ -89,21 +109,24 @@ class Base64Decoder final : public TransferDecoder {
       AddDefectOnce("truncated base64 input: last 6 bits dropped");
     } else if (count_ > 1) {
       AddDefectOnce("base64 input without padding");
-      Flush(out);
+      char tail[2];
+      out->append(tail, static_cast<size_t>(Flush(tail) - tail));
     }
   }
 
  private:
-  // Emits the bytes of a partial quad of 2 or 3 sextets.
-  void Flush(std::string* out) {
+  // Writes the bytes of a partial quad of 2 or 3 sextets at `dst`;
+  // returns the end of what it wrote.
+  char* Flush(char* dst) {
     if (count_ == 2) {
-      out->push_back(static_cast<char>(bits_ >> 4));
+      *dst++ = static_cast<char>(bits_ >> 4);
     } else if (count_ == 3) {
-      out->push_back(static_cast<char>(bits_ >> 10));
-      out->push_back(static_cast<char>(bits_ >> 2));
+      *dst++ = static_cast<char>(bits_ >> 10);
+      *dst++ = static_cast<char>(bits_ >> 2);
     }
     bits_ = 0;
     count_ = 0;
+    return dst;
   }
 
   uint32_t bits_ = 0;

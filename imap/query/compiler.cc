@@ -312,29 +312,60 @@ Pushed Compile(const Expr& e) {
   return All(false);
 }
 
-// Adds to `need` what fetching `field` requires.
-void Need(absl::string_view field, std::set<std::string>* need, bool* full) {
-  if (field == "flags" || field == "keywords") need->insert("FLAGS");
-  if (field == "internal_date") need->insert("INTERNALDATE");
-  if (field == "size") need->insert("RFC822.SIZE");
-  static constexpr absl::string_view kHeaderFields[] = {
-      "message_id", "subject", "from", "sender", "to", "cc", "bcc", "reply_to",
-      "date", "in_reply_to", "references", "headers", "header"};
-  for (absl::string_view h : kHeaderFields) {
-    if (field == h) need->insert("BODY.PEEK[HEADER]");
+// What a plan must fetch: FETCH items, the header fields it reads (when it
+// needs no more of the header than those), and whether it needs it whole.
+struct Needs {
+  std::set<std::string> items;
+  std::set<std::string> header_fields;  // upper case, e.g. "SUBJECT"
+  bool whole_header = false;
+  bool whole_message = false;
+};
+
+// A header name that can go into HEADER.FIELDS as an atom.
+bool IsPlainHeaderName(absl::string_view name) {
+  if (name.empty() || name.size() > 100) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
   }
+  return true;
+}
+
+// Adds to `need` what fetching `field` requires; `header_name` is the
+// name inside header('X').
+void Need(absl::string_view field, absl::string_view header_name, Needs* need) {
+  if (field == "flags" || field == "keywords") need->items.insert("FLAGS");
+  if (field == "internal_date") need->items.insert("INTERNALDATE");
+  if (field == "size") need->items.insert("RFC822.SIZE");
+  // Columns read from one or two header fields: only those are fetched
+  // (servers answer them from their caches, without opening the message).
+  static constexpr std::pair<absl::string_view, absl::string_view> kFieldHeaders[] = {
+      {"message_id", "MESSAGE-ID"}, {"subject", "SUBJECT"},     {"from", "FROM"},
+      {"sender", "SENDER"},         {"to", "TO"},               {"cc", "CC"},
+      {"bcc", "BCC"},               {"reply_to", "REPLY-TO"},   {"date", "DATE"},
+      {"in_reply_to", "IN-REPLY-TO"}, {"references", "REFERENCES"}};
+  for (const auto& [column, header] : kFieldHeaders) {
+    if (field == column) need->header_fields.insert(std::string(header));
+  }
+  if (field == "header") {
+    if (IsPlainHeaderName(header_name)) {
+      need->header_fields.insert(absl::AsciiStrToUpper(header_name));
+    } else {
+      need->whole_header = true;
+    }
+  }
+  if (field == "headers") need->whole_header = true;
   static constexpr absl::string_view kBodyFields[] = {
       "text_body", "html_body", "attachments", "has_attachment", "attachment_name",
       "attachment_type", "raw", "defects", "body"};
   for (absl::string_view b : kBodyFields) {
-    if (field == b) *full = true;
+    if (field == b) need->whole_message = true;
   }
 }
 
-void NeedForExpr(const Expr& e, std::set<std::string>* need, bool* full) {
-  if (e.kind == Expr::Kind::kCompare) Need(e.field.name, need, full);
-  if (e.kind == Expr::Kind::kFlag) need->insert("FLAGS");
-  for (const Expr& c : e.children) NeedForExpr(c, need, full);
+void NeedForExpr(const Expr& e, Needs* need) {
+  if (e.kind == Expr::Kind::kCompare) Need(e.field.name, e.field.header_name, need);
+  if (e.kind == Expr::Kind::kFlag) need->items.insert("FLAGS");
+  for (const Expr& c : e.children) NeedForExpr(c, need);
 }
 
 }  // namespace
@@ -388,17 +419,20 @@ absl::StatusOr<Plan> Compile(const Query& query) {
     plan.search = {{false, "ALL"}};
   }
 
-  std::set<std::string> need;
-  for (const std::string& c : plan.columns) Need(c, &need, &plan.needs_full_message);
-  if (plan.residual.has_value()) NeedForExpr(*plan.residual, &need, &plan.needs_full_message);
+  Needs need;
+  for (const std::string& c : plan.columns) Need(c, "", &need);
+  if (plan.residual.has_value()) NeedForExpr(*plan.residual, &need);
+  plan.needs_full_message = need.whole_message;
   std::vector<std::string> items = {"UID"};
   for (const char* item : {"FLAGS", "INTERNALDATE", "RFC822.SIZE"}) {
-    if (need.count(item)) items.push_back(item);
+    if (need.items.count(item)) items.push_back(item);
   }
-  if (plan.needs_full_message) {
+  if (need.whole_message) {
     items.push_back("BODY.PEEK[]");
-  } else if (need.count("BODY.PEEK[HEADER]")) {
+  } else if (need.whole_header) {
     items.push_back("BODY.PEEK[HEADER]");
+  } else if (!need.header_fields.empty()) {
+    items.push_back(absl::StrCat("BODY.PEEK[HEADER.FIELDS (", absl::StrJoin(need.header_fields, " "), ")]"));
   }
   plan.fetch_items = absl::StrCat("(", absl::StrJoin(items, " "), ")");
   return plan;

@@ -107,8 +107,16 @@ TEST(QueryCompilerTest, UserStringsAreStringPartsNeverSyntax) {
 TEST(QueryCompilerTest, FetchOnlyWhatTheColumnsNeed) {
   Plan p = MustCompile("SELECT uid, subject, from, flags WHERE seen");
   EXPECT_THAT(p.columns, ElementsAre("uid", "subject", "from", "flags"));
-  EXPECT_EQ(p.fetch_items, "(UID FLAGS BODY.PEEK[HEADER])");
+  // Only the header fields the columns read: servers answer from their caches.
+  EXPECT_EQ(p.fetch_items, "(UID FLAGS BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])");
   EXPECT_FALSE(p.needs_full_message);
+  // A condition SEARCH decides exactly needs nothing fetched; a residual does.
+  EXPECT_EQ(MustCompile("SELECT date WHERE header('List-Id') CONTAINS 'x'").fetch_items,
+            "(UID BODY.PEEK[HEADER.FIELDS (DATE)])");
+  EXPECT_EQ(MustCompile("SELECT date WHERE header('List-Id') LIKE 'x%y'").fetch_items,
+            "(UID BODY.PEEK[HEADER.FIELDS (DATE LIST-ID)])");
+  EXPECT_EQ(MustCompile("SELECT uid, headers").fetch_items, "(UID BODY.PEEK[HEADER])");
+
   EXPECT_EQ(MustCompile("SELECT uid, size").fetch_items, "(UID RFC822.SIZE)");
   EXPECT_EQ(MustCompile("SELECT uid WHERE internal_date > '2024-01-01'").fetch_items,
             "(UID INTERNALDATE)");  // for the residual date check

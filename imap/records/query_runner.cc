@@ -107,7 +107,7 @@ absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::st
     // Small bodies arrive inside the FETCH response instead of streaming.
     for (const wire::BodySection& section : attrs->sections) {
       if (reader == nullptr && section.data.has_value() &&
-          (section.section.empty() || section.section == "HEADER")) {
+          (section.section.empty() || absl::StartsWith(section.section, "HEADER"))) {
         reader = std::make_unique<mime::MessageReader>(options.reader);
         reader->Feed(*section.data);
         if (options.keep_raw) raw = *section.data;

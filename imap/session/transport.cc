@@ -16,10 +16,15 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <string>
+#include <tuple>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "imap/util/error_kind.h"
 
 namespace imap {
@@ -116,6 +121,41 @@ absl::Status ForEachPemCertificate(const std::string& pem, Fn use) {
   return absl::OkStatus();
 }
 
+// TLS client contexts by trust settings. Loading the system's CA bundle
+// costs tens of milliseconds (it parses every certificate), far more than a
+// handshake on a LAN, so connections with the same settings share one
+// context (OpenSSL contexts are reference-counted and thread-safe once
+// configured).
+struct ContextKey {
+  bool insecure;
+  std::string extra_ca_pem;
+  bool operator<(const ContextKey& o) const {
+    return std::tie(insecure, extra_ca_pem) < std::tie(o.insecure, o.extra_ca_pem);
+  }
+};
+absl::Mutex context_cache_mu(absl::kConstInit);
+std::map<ContextKey, SSL_CTX*>* context_cache ABSL_GUARDED_BY(context_cache_mu) = nullptr;
+constexpr size_t kMaxCachedContexts = 64;
+
+// A new reference to the cached context for `options`, or null.
+SSL_CTX* CachedContext(const TlsOptions& options) {
+  absl::MutexLock lock(&context_cache_mu);
+  if (context_cache == nullptr) return nullptr;
+  auto it = context_cache->find({options.insecure_skip_verify, options.extra_ca_pem});
+  if (it == context_cache->end()) return nullptr;
+  SSL_CTX_up_ref(it->second);
+  return it->second;
+}
+
+void CacheContext(const TlsOptions& options, SSL_CTX* ctx) {
+  absl::MutexLock lock(&context_cache_mu);
+  if (context_cache == nullptr) context_cache = new std::map<ContextKey, SSL_CTX*>;
+  if (context_cache->size() >= kMaxCachedContexts) return;
+  auto [it, inserted] = context_cache->emplace(
+      ContextKey{options.insecure_skip_verify, options.extra_ca_pem}, ctx);
+  if (inserted) SSL_CTX_up_ref(ctx);
+}
+
 class TcpTransport : public Transport {
  public:
   TcpTransport(int fd, std::string peer) : fd_(fd), peer_(std::move(peer)) {}
@@ -192,20 +232,24 @@ class TcpTransport : public Transport {
   absl::Status StartTls(const TlsOptions& options, absl::Time deadline) override {
     if (ssl_ != nullptr) return absl::FailedPreconditionError("TLS is already active");
     ERR_clear_error();
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    if (ctx_ == nullptr) return TlsError("cannot create a TLS context");
-    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
-    if (!options.insecure_skip_verify) {
-      SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-      if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {
-        return TlsError("cannot load the system's CA certificates");
+    ctx_ = CachedContext(options);
+    if (ctx_ == nullptr) {
+      ctx_ = SSL_CTX_new(TLS_client_method());
+      if (ctx_ == nullptr) return TlsError("cannot create a TLS context");
+      SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+      if (!options.insecure_skip_verify) {
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+        if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {
+          return TlsError("cannot load the system's CA certificates");
+        }
+        if (!options.extra_ca_pem.empty()) {
+          absl::Status s = AddCaPem(options.extra_ca_pem);
+          if (!s.ok()) return s;
+        }
+      } else {
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
       }
-      if (!options.extra_ca_pem.empty()) {
-        absl::Status s = AddCaPem(options.extra_ca_pem);
-        if (!s.ok()) return s;
-      }
-    } else {
-      SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
+      CacheContext(options, ctx_);
     }
     ssl_ = SSL_new(ctx_);
     if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return TlsError("cannot create a TLS session");
