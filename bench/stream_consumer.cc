@@ -24,6 +24,7 @@ ABSL_FLAG(std::string, ca_file, "", "PEM file of the IMAP server's CA");
 ABSL_FLAG(std::string, folder, "INBOX", "default folder");
 ABSL_FLAG(std::string, query, "", "query (empty: the usual columns of the folder)");
 ABSL_FLAG(int, batch, 0, "max_batch_records (0: the server's default)");
+ABSL_FLAG(int, parallelism, 0, "IMAP connections for the stream (0: the server's default, one)");
 
 namespace {
 
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   c->set_timeout_ms(60000);
   if (!absl::GetFlag(FLAGS_query).empty()) request.set_query(absl::GetFlag(FLAGS_query));
   request.set_max_batch_records(absl::GetFlag(FLAGS_batch));
+  request.set_parallelism(absl::GetFlag(FLAGS_parallelism));
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(256 << 20);

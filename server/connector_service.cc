@@ -320,11 +320,9 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
     } else if (request->shard_index() < 0 || request->shard_index() >= shards) {
       bad.push_back({"shard_index", absl::StrCat("is ", request->shard_index(), "; use 0 to ", shards - 1)});
     }
-    if (request->parallelism() < 0 || request->parallelism() > 1) {
+    if (request->parallelism() < 0 || request->parallelism() > 8) {
       bad.push_back({"parallelism", absl::StrCat("is ", request->parallelism(),
-                                                 "; this server streams over one IMAP connection "
-                                                 "(0 or 1); use shard_count to split a mailbox "
-                                                 "between several calls")});
+                                                 "; use 0 or 1 (one IMAP connection) to 8")});
     }
     if (!request->resume_after().empty() && request->since_last_ack()) {
       bad.push_back({"since_last_ack", "cannot be combined with resume_after; choose one"});
@@ -355,6 +353,7 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
     out.follow = request->follow();
     out.shard_count = static_cast<uint32_t>(shards);
     out.shard_index = static_cast<uint32_t>(request->shard_index());
+    out.parallelism = std::max(1, request->parallelism());
     out.deadline = DeadlineOf(*context);
     out.poll_interval = tuning_.poll_interval;
     out.idle_renew = tuning_.idle_renew;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,7 +21,7 @@ namespace server {
 void StreamControl::Cancel() {
   absl::MutexLock lock(&mu_);
   cancelled_ = true;
-  if (transport_ != nullptr) transport_->Interrupt();
+  for (imap::Transport* t : transports_) t->Interrupt();
 }
 
 bool StreamControl::cancelled() const {
@@ -35,8 +37,14 @@ bool StreamControl::WaitFor(absl::Duration d) {
 
 void StreamControl::Attach(imap::Transport* transport) {
   absl::MutexLock lock(&mu_);
-  transport_ = transport;
-  if (cancelled_ && transport_ != nullptr) transport_->Interrupt();
+  transports_.push_back(transport);
+  if (cancelled_) transport->Interrupt();
+}
+
+void StreamControl::Detach(imap::Transport* transport) {
+  absl::MutexLock lock(&mu_);
+  transports_.erase(std::remove(transports_.begin(), transports_.end(), transport),
+                    transports_.end());
 }
 
 namespace {
@@ -76,11 +84,8 @@ class Streamer {
     }
     if (request_.follow && !LimitReached()) IMAPC_RETURN_IF_ERROR(Follow());
     IMAPC_RETURN_IF_ERROR(Flush(""));
-    if (session_ != nullptr) {
-      control_.Attach(nullptr);
-      (void)session_->Logout();  // the stream is complete either way
-      session_.reset();
-    }
+    if (session_ != nullptr) (void)session_->Logout();  // the stream is complete either way
+    DropSession();
     return stats_;
   }
 
@@ -89,9 +94,14 @@ class Streamer {
     return request_.plan.limit.has_value() && stats_.records >= *request_.plan.limit;
   }
 
+  // Closes every IMAP connection of the stream.
   void DropSession() {
-    control_.Attach(nullptr);
+    if (session_ != nullptr) control_.Detach(&session_->transport());
     session_.reset();
+    for (std::unique_ptr<imap::Session>& helper : helpers_) {
+      if (helper != nullptr) control_.Detach(&helper->transport());
+      helper.reset();
+    }
   }
 
   // Whether `s` is the connection failing (worth reconnecting for) rather
@@ -173,6 +183,12 @@ class Streamer {
         stats_.cursor.Forget(folder);
         return 0;
       };
+      if (request_.parallelism > 1) {
+        absl::StatusOr<bool> done = ReadFolderInParallel(folder, options);
+        if (!done.ok()) return done.status();
+        complete = *done;
+        return absl::OkStatus();
+      }
       absl::Status sink_error;
       bool stopped = false;
       absl::StatusOr<imap::records::FolderResult> result = imap::records::RunOnFolder(
@@ -200,9 +216,12 @@ class Streamer {
 
   // Adds one record to the batch, sending the batch when it is full.
   absl::Status Add(const imap::records::FetchedMessage& m) {
-    connector::v1::Record record = BuildRecord(m, request_.plan.columns,
-                                               request_.connection.datetime_format());
-    stats_.cursor.Advance(m.facts.folder, m.facts.uid_validity, m.facts.uid);
+    return AddRecord(
+        BuildRecord(m, request_.plan.columns, request_.connection.datetime_format()));
+  }
+
+  absl::Status AddRecord(connector::v1::Record record) {
+    stats_.cursor.Advance(record.folder(), record.uid_validity(), record.uid());
     record.set_cursor(stats_.cursor.Encode());
     const size_t bytes = record.ByteSizeLong();
     if (batch_.records_size() > 0 &&
@@ -218,6 +237,127 @@ class Streamer {
       return Flush("");
     }
     return absl::OkStatus();
+  }
+
+  // A session for parallel worker `w` (0 is the main one) with `folder`
+  // open, checked to be the same folder the search ran on.
+  absl::StatusOr<imap::Session*> WorkerSession(size_t w, const std::string& folder,
+                                               uint32_t uid_validity) {
+    if (w == 0) return session_.get();
+    std::unique_ptr<imap::Session>& helper = helpers_[w - 1];
+    if (helper == nullptr) {
+      IMAPC_ASSIGN_OR_RETURN(helper, OpenSession(request_.connection, request_.deadline));
+      control_.Attach(&helper->transport());
+    }
+    IMAPC_ASSIGN_OR_RETURN(imap::MailboxInfo box, helper->Examine(folder));
+    if (box.uid_validity != uid_validity) {
+      // Renumbered between the search and now: search again.
+      return absl::UnavailableError(absl::StrCat("folder \"", folder, "\" changed UIDVALIDITY"));
+    }
+    return helper.get();
+  }
+
+  // Searches `folder` on the main session, then fetches and parses its
+  // chunks on `parallelism` sessions at once while this thread hands the
+  // records on in UID order. At most `parallelism` chunks wait in memory.
+  // Returns whether the folder was read to its end (not stopped by LIMIT).
+  absl::StatusOr<bool> ReadFolderInParallel(const std::string& folder,
+                                            const imap::records::RunOptions& options) {
+    IMAPC_ASSIGN_OR_RETURN(imap::records::FolderSearch search,
+                           imap::records::SearchFolder(*session_, request_.plan, folder, options));
+    const imap::records::FolderResult& result = search.result;
+    // Chunks as large as a batch: small enough to spread a folder over the
+    // workers, large enough that each FETCH is worth its round trip.
+    const uint64_t chunk = static_cast<uint64_t>(std::clamp(request_.max_batch_records, 1, 500));
+    const std::vector<imap::wire::UidSet> chunks =
+        search.uids.empty() ? std::vector<imap::wire::UidSet>() : search.uids.Chunks(chunk);
+    const size_t workers = std::min<size_t>(static_cast<size_t>(request_.parallelism),
+                                            std::max<size_t>(1, chunks.size()));
+    helpers_.resize(static_cast<size_t>(request_.parallelism) - 1);
+
+    struct Shared {
+      absl::Mutex mu;
+      std::vector<std::optional<std::vector<connector::v1::Record>>> done;
+      size_t next_emit = 0;
+      bool stop = false;
+      absl::Status error;
+    } shared;
+    shared.done.resize(chunks.size());
+    const std::string format = request_.connection.datetime_format();
+    auto work = [&](size_t w) {
+      absl::StatusOr<imap::Session*> session = WorkerSession(w, folder, result.uid_validity);
+      for (size_t c = w; c < chunks.size() && session.ok(); c += workers) {
+        {
+          absl::MutexLock lock(&shared.mu);
+          auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
+            return shared.stop || c < shared.next_emit + workers;
+          };
+          shared.mu.Await(absl::Condition(&ready));
+          if (shared.stop) return;
+        }
+        std::vector<connector::v1::Record> records;
+        absl::Status s = imap::records::FetchMatching(
+            **session, request_.plan, folder, result.uid_validity, chunks[c], options,
+            [&](imap::records::FetchedMessage& m) {
+              records.push_back(BuildRecord(m, request_.plan.columns, format));
+              return true;
+            });
+        absl::MutexLock lock(&shared.mu);
+        if (!s.ok()) {
+          if (shared.error.ok()) shared.error = s;
+          shared.stop = true;
+          return;
+        }
+        shared.done[c] = std::move(records);
+      }
+      if (!session.ok()) {
+        absl::MutexLock lock(&shared.mu);
+        if (shared.error.ok()) shared.error = session.status();
+        shared.stop = true;
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t w = 1; w < workers; ++w) threads.emplace_back(work, w);
+    std::thread main_worker(work, 0);
+
+    absl::Status status;
+    bool stopped = false;
+    for (size_t c = 0; c < chunks.size() && status.ok() && !stopped; ++c) {
+      std::vector<connector::v1::Record> records;
+      {
+        absl::MutexLock lock(&shared.mu);
+        auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
+          return shared.done[c].has_value() || shared.stop;
+        };
+        shared.mu.Await(absl::Condition(&ready));
+        if (!shared.done[c].has_value()) {
+          status = shared.error.ok() ? Interrupted() : shared.error;
+          break;
+        }
+        records = std::move(*shared.done[c]);
+        shared.done[c].reset();
+      }
+      for (connector::v1::Record& r : records) {
+        status = AddRecord(std::move(r));
+        if (!status.ok() || LimitReached()) {
+          stopped = true;
+          break;
+        }
+      }
+      absl::MutexLock lock(&shared.mu);
+      shared.next_emit = c + 1;
+    }
+    {
+      absl::MutexLock lock(&shared.mu);
+      shared.stop = true;
+    }
+    main_worker.join();
+    for (std::thread& t : threads) t.join();
+    IMAPC_RETURN_IF_ERROR(status);
+    if (stopped) return false;
+    stats_.cursor.Advance(folder, result.uid_validity, result.highest_searched_uid,
+                          result.highest_modseq);
+    return true;
   }
 
   // Sends the batch (with the cursor after it); an empty batch only when
@@ -270,6 +410,8 @@ class Streamer {
   StreamControl& control_;
   imap::records::RunOptions options_;
   std::unique_ptr<imap::Session> session_;
+  // The other sessions of a parallel stream (parallelism - 1 of them).
+  std::vector<std::unique_ptr<imap::Session>> helpers_;
   std::vector<std::string> folders_;
   StreamRecordsResponse batch_;
   uint64_t batch_bytes_ = 0;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -40,6 +41,9 @@ struct StreamRequest {
   bool follow = false;
   uint32_t shard_count = 1;
   uint32_t shard_index = 0;
+  // IMAP connections that fetch and parse at once (records still leave in
+  // UID order). Each holds up to one chunk of records in memory.
+  int parallelism = 1;
   // The caller's deadline (the RPC's): the stream ends with
   // DEADLINE_EXCEEDED when it passes.
   absl::Time deadline = absl::InfiniteFuture();
@@ -63,14 +67,15 @@ class StreamControl {
   bool cancelled() const;
   // Waits up to `d`; false if cancelled meanwhile.
   bool WaitFor(absl::Duration d);
-  // The transport that Cancel() interrupts (null for none). The stream
-  // detaches a transport before destroying it.
+  // Transports that Cancel() interrupts. The stream detaches a transport
+  // before destroying it.
   void Attach(imap::Transport* transport);
+  void Detach(imap::Transport* transport);
 
  private:
   mutable absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  imap::Transport* transport_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::vector<imap::Transport*> transports_ ABSL_GUARDED_BY(mu_);
 };
 
 // Receives batches. Send() may block until the consumer is ready for the

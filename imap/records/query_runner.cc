@@ -126,10 +126,10 @@ absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::st
 
 }  // namespace
 
-absl::StatusOr<FolderResult> RunOnFolder(
-    Session& session, const query::Plan& plan, absl::string_view folder, const RunOptions& options,
-    const std::function<bool(const FetchedMessage&)>& on_message) {
-  FolderResult result;
+absl::StatusOr<FolderSearch> SearchFolder(Session& session, const query::Plan& plan,
+                                          absl::string_view folder, const RunOptions& options) {
+  FolderSearch out;
+  FolderResult& result = out.result;
   result.folder = std::string(folder);
   IMAPC_ASSIGN_OR_RETURN(MailboxInfo box,
                          options.read_write ? session.Select(folder) : session.Examine(folder));
@@ -140,7 +140,7 @@ absl::StatusOr<FolderResult> RunOnFolder(
   if (options.start_after) {
     IMAPC_ASSIGN_OR_RETURN(uid_after, options.start_after(box));
   }
-  if (box.exists == 0 || uid_after == UINT32_MAX) return result;
+  if (box.exists == 0 || uid_after == UINT32_MAX) return out;
   Session::SearchCriteria criteria = ToCriteria(plan);
   if (uid_after > 0) {
     // SEARCH keys are ANDed; "n:*" also matches the largest UID when it is
@@ -166,8 +166,36 @@ absl::StatusOr<FolderResult> RunOnFolder(
     *found = std::move(kept);
   }
   result.matched_by_search = found->size();
+  if (!found->empty()) result.highest_searched_uid = found->max();
+  out.uids = *std::move(found);
+  return out;
+}
+
+absl::Status FetchMatching(Session& session, const query::Plan& plan, const std::string& folder,
+                           uint32_t uid_validity, const wire::UidSet& uids,
+                           const RunOptions& options,
+                           const std::function<bool(FetchedMessage&)>& on_message) {
+  bool stop = false;
+  return FetchBatch(session, plan, folder, uid_validity, uids, options,
+                    [&](FetchedMessage& m) -> absl::Status {
+                      if (stop) return absl::OkStatus();  // drain the rest of the answer
+                      if (plan.residual.has_value()) {
+                        absl::StatusOr<bool> ok = query::Evaluate(*plan.residual, m.facts);
+                        if (!ok.ok()) return ok.status();
+                        if (!*ok) return absl::OkStatus();
+                      }
+                      if (!on_message(m)) stop = true;
+                      return absl::OkStatus();
+                    });
+}
+
+absl::StatusOr<FolderResult> RunOnFolder(
+    Session& session, const query::Plan& plan, absl::string_view folder, const RunOptions& options,
+    const std::function<bool(const FetchedMessage&)>& on_message) {
+  IMAPC_ASSIGN_OR_RETURN(FolderSearch search, SearchFolder(session, plan, folder, options));
+  FolderResult& result = search.result;
+  const wire::UidSet* found = &search.uids;
   if (found->empty()) return result;
-  result.highest_searched_uid = found->max();
 
   std::vector<wire::UidSet> batches = found->Chunks(std::max<uint64_t>(1, options.batch_size));
   if (plan.descending) std::reverse(batches.begin(), batches.end());

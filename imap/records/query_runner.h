@@ -71,6 +71,24 @@ absl::StatusOr<FolderResult> RunOnFolder(
     Session& session, const query::Plan& plan, absl::string_view folder, const RunOptions& options,
     const std::function<bool(const FetchedMessage&)>& on_message);
 
+// The two halves of RunOnFolder, for callers that fetch with several
+// sessions: opening the folder and searching it (uid_after, uid_upto and
+// sharding applied), then fetching a set of the UIDs found.
+struct FolderSearch {
+  FolderResult result;  // emitted stays 0
+  wire::UidSet uids;
+};
+absl::StatusOr<FolderSearch> SearchFolder(Session& session, const query::Plan& plan,
+                                          absl::string_view folder, const RunOptions& options);
+
+// Fetches `uids` from the folder open in `session` and calls `on_message`
+// for each message that passes the plan's residual check, in UID order,
+// until it returns false.
+absl::Status FetchMatching(Session& session, const query::Plan& plan, const std::string& folder,
+                           uint32_t uid_validity, const wire::UidSet& uids,
+                           const RunOptions& options,
+                           const std::function<bool(FetchedMessage&)>& on_message);
+
 // The folders a query names, in order and without repeats: names with the
 // wildcards * and % are expanded with LIST ('/' in them stands for the
 // server's hierarchy separator; folders that cannot be selected are
