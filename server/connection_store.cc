@@ -20,6 +20,7 @@ using connector::v1::Connection;
 
 constexpr char kStoreFile[] = "connections.json";
 constexpr char kTempPrefix[] = "connections.json.tmp.";
+constexpr char kDeclaredAcksFile[] = "declared-acks.json";
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
@@ -44,6 +45,12 @@ absl::Status FsyncPath(const std::string& path, int flags) {
   const int rc = fsync(fd);
   close(fd);
   return rc == 0 ? absl::OkStatus() : Errno("cannot fsync", path);
+}
+
+absl::Status DeclaredError(const std::string& name) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "connection '", name,
+      "' is declared in the server's --connections_file; change it there, not through the API"));
 }
 
 }  // namespace
@@ -76,11 +83,13 @@ absl::StatusOr<std::unique_ptr<ConnectionStore>> ConnectionStore::Open(const std
   return store;
 }
 
-absl::Status ConnectionStore::Load() {
-  const int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+absl::StatusOr<std::map<std::string, Connection>> ConnectionStore::ReadFile(
+    const std::string& path) const {
+  std::map<std::string, Connection> out;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return absl::OkStatus();  // a new store
-    return Errno("cannot open", path_);
+    if (errno == ENOENT) return out;  // a new store
+    return Errno("cannot open", path);
   }
   std::string data;
   char buf[65536];
@@ -89,29 +98,41 @@ absl::Status ConnectionStore::Load() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       close(fd);
-      return Errno("cannot read", path_);
+      return Errno("cannot read", path);
     }
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
   }
   close(fd);
-  // Tighten permissions of a store written by an older or careless copy.
-  chmod(path_.c_str(), 0600);
+  // Tighten permissions of a file written by an older or careless copy.
+  chmod(path.c_str(), 0600);
 
   connector::v1::ListConnectionsResponse stored;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // a newer server may have added fields
   const auto parsed = google::protobuf::util::JsonStringToMessage(data, &stored, options);
   if (!parsed.ok()) {
-    return absl::DataLossError(absl::StrCat("store file ", path_, " does not parse: ",
+    return absl::DataLossError(absl::StrCat("store file ", path, " does not parse: ",
                                             parsed.message().as_string(),
                                             "; fix or move it away to start empty"));
   }
-  for (const Connection& c : stored.connections()) connections_[c.name()] = c;
+  for (const Connection& c : stored.connections()) out[c.name()] = c;
+  return out;
+}
+
+absl::Status ConnectionStore::Load() {
+  absl::StatusOr<std::map<std::string, Connection>> loaded = ReadFile(path_);
+  if (!loaded.ok()) return loaded.status();
+  connections_ = *std::move(loaded);
   return absl::OkStatus();
 }
 
 absl::Status ConnectionStore::Save(const std::map<std::string, Connection>& connections) const {
+  return WriteFile(path_, connections);
+}
+
+absl::Status ConnectionStore::WriteFile(const std::string& path,
+                                        const std::map<std::string, Connection>& connections) const {
   connector::v1::ListConnectionsResponse stored;
   for (const auto& [name, c] : connections) *stored.add_connections() = c;
   std::string json;
@@ -126,7 +147,7 @@ absl::Status ConnectionStore::Save(const std::map<std::string, Connection>& conn
   absl::Status s = WriteAll(fd, json, temp);
   if (s.ok() && fsync(fd) != 0) s = Errno("cannot fsync", temp);
   close(fd);
-  if (s.ok() && rename(temp.c_str(), path_.c_str()) != 0) s = Errno("cannot rename onto", path_);
+  if (s.ok() && rename(temp.c_str(), path.c_str()) != 0) s = Errno("cannot rename onto", path);
   if (!s.ok()) {
     unlink(temp.c_str());
     return s;
@@ -135,8 +156,34 @@ absl::Status ConnectionStore::Save(const std::map<std::string, Connection>& conn
   return FsyncPath(dir_, O_RDONLY | O_DIRECTORY);
 }
 
+absl::Status ConnectionStore::Declare(const std::vector<Connection>& connections) {
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, Connection> declared;
+  for (const Connection& c : connections) {
+    if (!declared.emplace(c.name(), c).second) {
+      return absl::InvalidArgumentError(absl::StrCat("connection '", c.name(), "' is declared twice"));
+    }
+  }
+  // Acknowledged positions survive restarts.
+  absl::StatusOr<std::map<std::string, Connection>> acks =
+      ReadFile(absl::StrCat(dir_, "/", kDeclaredAcksFile));
+  if (!acks.ok()) return acks.status();
+  for (auto& [name, c] : declared) {
+    auto it = acks->find(name);
+    if (it != acks->end()) c.set_last_ack_cursor(it->second.last_ack_cursor());
+  }
+  declared_ = std::move(declared);
+  return absl::OkStatus();
+}
+
+bool ConnectionStore::IsDeclared(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  return declared_.count(name) > 0;
+}
+
 absl::StatusOr<Connection> ConnectionStore::Get(const std::string& name) const {
   absl::MutexLock lock(&mu_);
+  if (auto d = declared_.find(name); d != declared_.end()) return d->second;
   auto it = connections_.find(name);
   if (it == connections_.end()) {
     return absl::NotFoundError(absl::StrCat("no connection named '", name, "'"));
@@ -147,13 +194,16 @@ absl::StatusOr<Connection> ConnectionStore::Get(const std::string& name) const {
 std::vector<Connection> ConnectionStore::List() const {
   absl::MutexLock lock(&mu_);
   std::vector<Connection> out;
-  out.reserve(connections_.size());
-  for (const auto& [name, c] : connections_) out.push_back(c);
+  std::map<std::string, Connection> all = connections_;
+  for (const auto& [name, c] : declared_) all[name] = c;
+  out.reserve(all.size());
+  for (const auto& [name, c] : all) out.push_back(c);
   return out;
 }
 
 absl::Status ConnectionStore::Put(const Connection& connection, bool* replaced) {
   absl::MutexLock lock(&mu_);
+  if (declared_.count(connection.name()) > 0) return DeclaredError(connection.name());
   std::map<std::string, Connection> next = connections_;
   const bool existed = next.count(connection.name()) > 0;
   next[connection.name()] = connection;
@@ -166,6 +216,18 @@ absl::Status ConnectionStore::Put(const Connection& connection, bool* replaced) 
 
 absl::Status ConnectionStore::SetAckCursor(const std::string& name, const std::string& cursor) {
   absl::MutexLock lock(&mu_);
+  if (auto d = declared_.find(name); d != declared_.end()) {
+    std::map<std::string, Connection> acks;
+    for (const auto& [n, c] : declared_) {
+      Connection& entry = acks[n];
+      entry.set_name(n);
+      entry.set_last_ack_cursor(n == name ? cursor : c.last_ack_cursor());
+    }
+    absl::Status s = WriteFile(absl::StrCat(dir_, "/", kDeclaredAcksFile), acks);
+    if (!s.ok()) return s;
+    d->second.set_last_ack_cursor(cursor);
+    return absl::OkStatus();
+  }
   auto it = connections_.find(name);
   if (it == connections_.end()) {
     return absl::NotFoundError(absl::StrCat("no connection named '", name, "'"));
@@ -180,6 +242,7 @@ absl::Status ConnectionStore::SetAckCursor(const std::string& name, const std::s
 
 absl::Status ConnectionStore::Delete(const std::string& name) {
   absl::MutexLock lock(&mu_);
+  if (declared_.count(name) > 0) return DeclaredError(name);
   if (connections_.count(name) == 0) {
     return absl::NotFoundError(absl::StrCat("no connection named '", name, "'"));
   }

@@ -39,6 +39,14 @@ class ConnectionStore {
   // was replaced. On error the store is unchanged, on disk and in memory.
   absl::Status Put(const connector::v1::Connection& connection, bool* replaced = nullptr);
 
+  // Adds connections declared in a file by the operator (validated, with
+  // passwords): served like stored ones, but read-only (Configure and
+  // DeleteConnection refuse their names with FAILED_PRECONDITION) and not
+  // written to the store file. Their acknowledged cursors are kept in
+  // DATA_DIR/declared-acks.json. INVALID_ARGUMENT for a duplicate name.
+  absl::Status Declare(const std::vector<connector::v1::Connection>& connections);
+  bool IsDeclared(const std::string& name) const;
+
   // Records `cursor` as the connection's last acknowledged cursor
   // (Connection.last_ack_cursor), durably. NOT_FOUND if absent.
   absl::Status SetAckCursor(const std::string& name, const std::string& cursor);
@@ -53,11 +61,18 @@ class ConnectionStore {
   absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Save(const std::map<std::string, connector::v1::Connection>& connections) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes `connections` as JSON to `path` atomically and durably.
+  absl::Status WriteFile(const std::string& path,
+                         const std::map<std::string, connector::v1::Connection>& connections) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::map<std::string, connector::v1::Connection>> ReadFile(
+      const std::string& path) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string dir_;
   const std::string path_;
   mutable absl::Mutex mu_;
   std::map<std::string, connector::v1::Connection> connections_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, connector::v1::Connection> declared_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace server

@@ -8,10 +8,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "imap/records/cursor.h"
+#include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
 #include "server/acknowledge.h"
 #include "server/connection_validation.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/record_stream.h"
 #include "server/status_convert.h"
 #include "server/test_connection.h"
@@ -28,7 +30,16 @@ absl::Status RequireName(const std::string& name) {
 }
 
 // Logs the outcome of an RPC (never its payload) and converts the status.
+// Counts a finished call, and the IMAP failure behind it, in the metrics.
+void Count(absl::string_view rpc, const absl::Status& status) {
+  Metrics::Global().CallFinished(rpc, status.code());
+  if (status.ok()) return;
+  const imap::ErrorKind kind = imap::GetErrorKind(status);
+  if (kind != imap::ErrorKind::kUnknown) Metrics::Global().ImapError(imap::ErrorKindName(kind));
+}
+
 grpc::Status Finish(absl::string_view rpc, absl::string_view subject, const absl::Status& status) {
+  Count(rpc, status);
   if (status.ok()) {
     LogInfo(absl::StrCat(rpc, " '", subject, "': OK"));
   } else {
@@ -63,10 +74,13 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
       : subject_(std::move(subject)) {
     if (!request.ok()) {
       LogWarning(absl::StrCat("StreamRecords '", subject_, "': ", request.status().ToString()));
+      Count("StreamRecords", request.status());
       Finish(ToGrpcStatus(request.status()));
       return;
     }
     request_ = *std::move(request);
+    Metrics::Global().StreamOpened();
+    counted_open_ = true;
     std::thread([this] { Work(); }).detach();
   }
 
@@ -78,6 +92,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
       pending_ = std::move(batch);
       in_flight_ = true;
     }
+    Metrics::Global().RecordsSent(static_cast<uint64_t>(pending_.records_size()), pending_.ByteSizeLong());
     StartWrite(&pending_);  // outside the lock: OnWriteDone may run inline
     return absl::OkStatus();
   }
@@ -94,7 +109,10 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
     cancelled_ = true;
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (counted_open_) Metrics::Global().StreamClosed();
+    delete this;
+  }
 
  private:
   bool CanWrite() const { return !in_flight_ || cancelled_ || write_failed_; }
@@ -115,9 +133,11 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
                            stats->record_bytes, " bytes, ", stats->batches, " batches, ",
                            stats->reconnects, " reconnects in ",
                            absl::FormatDuration(absl::Now() - start)));
+      Count("StreamRecords", absl::OkStatus());
       Finish(grpc::Status::OK);
     } else {
       LogWarning(absl::StrCat("StreamRecords '", subject_, "': ", stats.status().ToString()));
+      Count("StreamRecords", stats.status());
       Finish(ToGrpcStatus(stats.status()));
     }
     // Nothing may touch `this` from here on: OnDone deletes it.
@@ -131,12 +151,14 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   connector::v1::StreamRecordsResponse pending_;
+  bool counted_open_ = false;
 };
 
 }  // namespace
 
-ConnectorService::ConnectorService(ConnectionStore* store, std::string agent, StreamTuning tuning)
-    : store_(store), agent_(std::move(agent)), tuning_(tuning) {}
+ConnectorService::ConnectorService(ConnectionStore* store, std::string agent, StreamTuning tuning,
+                                   BearerAuth auth)
+    : store_(store), agent_(std::move(agent)), tuning_(tuning), auth_(std::move(auth)) {}
 
 absl::StatusOr<Connection> ConnectorService::Resolve(const connector::v1::ConnectionRef& ref,
                                                      std::string* subject) const {
@@ -178,16 +200,19 @@ absl::StatusOr<Connection> ConnectorService::Resolve(const connector::v1::Connec
   return connection;
 }
 
-grpc::Status ConnectorService::Configure(grpc::ServerContext*,
+grpc::Status ConnectorService::Configure(grpc::ServerContext* context,
                                          const connector::v1::ConfigureRequest* request,
                                          connector::v1::ConfigureResponse* response) {
+  if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
+    return Finish("Configure", "", denied);
+  }
   const Connection& input = request->connection();
-  ValidationContext context;
-  context.agent = agent_;
+  ValidationContext validation;
+  validation.agent = agent_;
   absl::StatusOr<Connection> existing =
       input.name().empty() ? absl::NotFoundError("") : store_->Get(input.name());
-  if (existing.ok() && input.password().empty()) context.stored_password = existing->password();
-  absl::StatusOr<ValidConnection> valid = ValidateConnection(input, context);
+  if (existing.ok() && input.password().empty()) validation.stored_password = existing->password();
+  absl::StatusOr<ValidConnection> valid = ValidateConnection(input, validation);
   if (!valid.ok()) return Finish("Configure", input.name(), valid.status());
   // The acknowledged position belongs to the mailbox, not to the settings.
   if (existing.ok()) valid->connection.set_last_ack_cursor(existing->last_ack_cursor());
@@ -200,9 +225,12 @@ grpc::Status ConnectorService::Configure(grpc::ServerContext*,
   return Finish("Configure", input.name(), absl::OkStatus());
 }
 
-grpc::Status ConnectorService::GetConnection(grpc::ServerContext*,
+grpc::Status ConnectorService::GetConnection(grpc::ServerContext* context,
                                              const connector::v1::GetConnectionRequest* request,
                                              Connection* response) {
+  if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
+    return Finish("GetConnection", "", denied);
+  }
   if (absl::Status s = RequireName(request->name()); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<Connection> c = store_->Get(request->name());
   if (!c.ok()) return ToGrpcStatus(c.status());
@@ -210,16 +238,22 @@ grpc::Status ConnectorService::GetConnection(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ConnectorService::ListConnections(grpc::ServerContext*,
+grpc::Status ConnectorService::ListConnections(grpc::ServerContext* context,
                                                const connector::v1::ListConnectionsRequest*,
                                                connector::v1::ListConnectionsResponse* response) {
+  if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
+    return Finish("ListConnections", "", denied);
+  }
   for (const Connection& c : store_->List()) *response->add_connections() = WithoutPassword(c);
   return grpc::Status::OK;
 }
 
-grpc::Status ConnectorService::DeleteConnection(grpc::ServerContext*,
+grpc::Status ConnectorService::DeleteConnection(grpc::ServerContext* context,
                                                 const connector::v1::DeleteConnectionRequest* request,
                                                 connector::v1::DeleteConnectionResponse*) {
+  if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
+    return Finish("DeleteConnection", "", denied);
+  }
   if (absl::Status s = RequireName(request->name()); !s.ok()) return ToGrpcStatus(s);
   return Finish("DeleteConnection", request->name(), store_->Delete(request->name()));
 }
@@ -227,6 +261,9 @@ grpc::Status ConnectorService::DeleteConnection(grpc::ServerContext*,
 grpc::Status ConnectorService::TestConnection(grpc::ServerContext* context,
                                               const connector::v1::TestConnectionRequest* request,
                                               connector::v1::TestConnectionResponse* response) {
+  if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
+    return Finish("TestConnection", "", denied);
+  }
   Connection connection;
   std::string subject;
   switch (request->target_case()) {
@@ -279,6 +316,9 @@ grpc::Status ConnectorService::TestConnection(grpc::ServerContext* context,
 grpc::Status ConnectorService::TestQuery(grpc::ServerContext* context,
                                          const connector::v1::TestQueryRequest* request,
                                          connector::v1::TestQueryResponse* response) {
+  if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
+    return Finish("TestQuery", "", denied);
+  }
   std::string subject;
   absl::StatusOr<Connection> connection = Resolve(request->connection(), &subject);
   if (!connection.ok()) return Finish("TestQuery", subject, connection.status());
@@ -301,6 +341,7 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
     grpc::CallbackServerContext* context, const connector::v1::StreamRecordsRequest* request) {
   std::string subject;
   auto build = [&]() -> absl::StatusOr<StreamRequest> {
+    IMAPC_RETURN_IF_ERROR(auth_.Check(*context));
     absl::StatusOr<Connection> connection = Resolve(request->connection(), &subject);
     if (!connection.ok()) return connection.status();
     IMAPC_RETURN_IF_ERROR(RequireSource(*connection));
@@ -369,6 +410,9 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
 grpc::Status ConnectorService::Acknowledge(grpc::ServerContext* context,
                                            const connector::v1::AcknowledgeRequest* request,
                                            connector::v1::AcknowledgeResponse* response) {
+  if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
+    return Finish("Acknowledge", "", denied);
+  }
   std::string subject;
   absl::StatusOr<Connection> connection = Resolve(request->connection(), &subject);
   if (!connection.ok()) return Finish("Acknowledge", subject, connection.status());

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "connector/v1/connector.grpc.pb.h"
+#include "server/bearer_auth.h"
 #include "server/connection_store.h"
 
 namespace server {
@@ -32,7 +33,8 @@ class ConnectorService final
           connector::v1::Connector::Service> {
  public:
   // `store` must outlive the service.
-  ConnectorService(ConnectionStore* store, std::string agent, StreamTuning tuning = StreamTuning());
+  ConnectorService(ConnectionStore* store, std::string agent, StreamTuning tuning = StreamTuning(),
+                   BearerAuth auth = BearerAuth());
 
   grpc::Status Configure(grpc::ServerContext* context, const connector::v1::ConfigureRequest* request,
                          connector::v1::ConfigureResponse* response) override;
@@ -67,6 +69,7 @@ class ConnectorService final
   ConnectionStore* store_;
   const std::string agent_;
   const StreamTuning tuning_;
+  const BearerAuth auth_;
   // Acknowledge reads and writes a connection's last cursor: one at a time.
   absl::Mutex ack_mu_;
 };

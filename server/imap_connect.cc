@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "imap/session/transport.h"
 #include "imap/util/error_kind.h"
+#include "server/metrics.h"
 
 namespace server {
 
@@ -63,6 +64,9 @@ absl::StatusOr<std::unique_ptr<imap::Session>> OpenSession(const Connection& c,
   session_options.response_timeout = timeout;
   session_options.overall_deadline = deadline;
   session_options.allow_plaintext_auth = c.effective_security() == connector::v1::SECURITY_NONE;
+  session_options.on_command = [](absl::string_view command, absl::Duration took, bool ok) {
+    Metrics::Global().ImapCommand(command, took, ok);
+  };
   auto session = std::make_unique<imap::Session>(*std::move(transport), session_options);
   absl::StatusOr<imap::Greeting> greeting = session->ReadGreeting();
   if (!greeting.ok()) return fail("greeting", greeting.status());

@@ -1,6 +1,9 @@
-// imap-connector: the gRPC server. Flags: --listen, --data_dir, --agent.
-// SIGTERM or SIGINT turn health to NOT_SERVING, let running calls finish
-// (up to --shutdown_grace), and exit 0.
+// imap-connector: the gRPC server. Flags: --listen, --data_dir, --agent;
+// for deployments also --connections_file/--secrets_dir (declared
+// connections), --tls_* (gRPC over TLS, mTLS), --auth_token_file (bearer
+// token), --health_listen (plaintext health for probes), --metrics_listen
+// (Prometheus). SIGTERM or SIGINT turn health to NOT_SERVING, let running
+// calls finish (up to --shutdown_grace), and exit 0.
 #include <pthread.h>
 #include <signal.h>
 
@@ -16,9 +19,12 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/bearer_auth.h"
 #include "server/connection_store.h"
 #include "server/connector_service.h"
+#include "server/declared_connections.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to serve gRPC on; port 0 picks a free port (logged at start)");
@@ -32,6 +38,21 @@ ABSL_FLAG(absl::Duration, reconnect_backoff, absl::Milliseconds(100),
           "first wait before reconnecting a stream whose IMAP connection dropped (doubles up to 10s)");
 ABSL_FLAG(int, reconnect_attempts, 8,
           "failed reconnects in a row after which a stream gives up");
+ABSL_FLAG(std::string, connections_file, "",
+          "JSON file of connections declared by the operator ({\"connections\": [...]}, proto3 JSON, "
+          "no passwords); served read-only besides those made with Configure");
+ABSL_FLAG(std::string, secrets_dir, "",
+          "directory holding one file per declared connection, named after it, with its password");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain: serve gRPC over TLS");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle: require and verify client certificates (mTLS); needs --tls_cert_file");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file holding a token every call must send as \"authorization: Bearer <token>\"");
+ABSL_FLAG(std::string, health_listen, "",
+          "host:port for a plaintext gRPC server with only grpc.health.v1 (for probes when "
+          "--listen uses TLS); it reports the same status");
+ABSL_FLAG(std::string, metrics_listen, "", "host:port serving Prometheus metrics at /metrics");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
           "how long running calls may take to finish after SIGTERM");
 
@@ -40,6 +61,38 @@ namespace {
 constexpr char kServiceName[] = "connector.v1.Connector";
 
 // Splits "host:port" or "[v6]:port"; returns false if malformed.
+// The server credentials the TLS flags ask for, or an error naming the flag.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials() {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
+  const std::string key = absl::GetFlag(FLAGS_tls_key_file);
+  const std::string client_ca = absl::GetFlag(FLAGS_tls_client_ca_file);
+  if (cert.empty() && key.empty()) {
+    if (!client_ca.empty()) {
+      return absl::InvalidArgumentError("--tls_client_ca_file needs --tls_cert_file and --tls_key_file");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (cert.empty() || key.empty()) {
+    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+  }
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  absl::StatusOr<std::string> cert_pem = server::ReadSecretFile(cert);
+  if (!cert_pem.ok()) return absl::InvalidArgumentError(absl::StrCat("--tls_cert_file: ", cert_pem.status().message()));
+  absl::StatusOr<std::string> key_pem = server::ReadSecretFile(key);
+  if (!key_pem.ok()) return absl::InvalidArgumentError(absl::StrCat("--tls_key_file: ", key_pem.status().message()));
+  pair.cert_chain = *cert_pem;
+  pair.private_key = *key_pem;
+  options.pem_key_cert_pairs.push_back(pair);
+  if (!client_ca.empty()) {
+    absl::StatusOr<std::string> ca = server::ReadSecretFile(client_ca);
+    if (!ca.ok()) return absl::InvalidArgumentError(absl::StrCat("--tls_client_ca_file: ", ca.status().message()));
+    options.pem_root_certs = *ca;
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
 bool ValidListenAddress(const std::string& address) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
@@ -81,17 +134,54 @@ int main(int argc, char** argv) {
     server::LogError(absl::StrCat("--data_dir: ", store.status().message()));
     return 1;
   }
+  const std::string connections_file = absl::GetFlag(FLAGS_connections_file);
+  if (!connections_file.empty()) {
+    absl::StatusOr<std::vector<connector::v1::Connection>> declared = server::LoadDeclaredConnections(
+        connections_file, absl::GetFlag(FLAGS_secrets_dir), agent);
+    absl::Status s = declared.ok() ? (*store)->Declare(*declared) : declared.status();
+    if (!s.ok()) {
+      server::LogError(absl::StrCat("--connections_file: ", s.message()));
+      return 1;
+    }
+    server::LogInfo(absl::StrCat(declared->size(), " declared connections from ", connections_file));
+  }
+  server::BearerAuth auth;
+  if (const std::string token_file = absl::GetFlag(FLAGS_auth_token_file); !token_file.empty()) {
+    absl::StatusOr<std::string> token = server::ReadSecretFile(token_file);
+    if (!token.ok() || token->empty()) {
+      server::LogError(absl::StrCat("--auth_token_file: ",
+                                    token.ok() ? "the file is empty" : token.status().message()));
+      return 1;
+    }
+    auth = server::BearerAuth(*std::move(token));
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials();
+  if (!credentials.ok()) {
+    server::LogError(std::string(credentials.status().message()));
+    return 1;
+  }
+  std::unique_ptr<server::MetricsServer> metrics;
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {
+    absl::StatusOr<std::unique_ptr<server::MetricsServer>> m = server::MetricsServer::Start(address);
+    if (!m.ok()) {
+      server::LogError(absl::StrCat("--metrics_listen: ", m.status().message()));
+      return 1;
+    }
+    metrics = *std::move(m);
+    server::LogInfo(absl::StrCat("metrics on port ", metrics->port(), " at /metrics"));
+  }
+
   server::StreamTuning tuning;
   tuning.poll_interval = absl::GetFlag(FLAGS_follow_poll_interval);
   tuning.backoff_initial = absl::GetFlag(FLAGS_reconnect_backoff);
   tuning.max_reconnect_attempts = absl::GetFlag(FLAGS_reconnect_attempts);
-  server::ConnectorService service(store->get(), agent, tuning);
+  server::ConnectorService service(store->get(), agent, tuning, std::move(auth));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, *credentials, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> rpc_server = builder.BuildAndStart();
   if (rpc_server == nullptr || port == 0) {
@@ -100,9 +190,35 @@ int main(int argc, char** argv) {
   }
   grpc::HealthCheckServiceInterface* health = rpc_server->GetHealthCheckService();
   health->SetServingStatus(kServiceName, true);
+
+  // Probes cannot speak TLS or send tokens: a second, plaintext server
+  // carries only the health service and mirrors the main one's status.
+  std::unique_ptr<grpc::Server> health_server;
+  grpc::HealthCheckServiceInterface* probe_health = nullptr;
+  if (const std::string address = absl::GetFlag(FLAGS_health_listen); !address.empty()) {
+    if (!ValidListenAddress(address)) {
+      server::LogError(absl::StrCat("--health_listen: '", address, "' is not host:port"));
+      return 2;
+    }
+    grpc::ServerBuilder health_builder;
+    int health_port = 0;
+    health_builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &health_port);
+    health_server = health_builder.BuildAndStart();
+    if (health_server == nullptr || health_port == 0) {
+      server::LogError(absl::StrCat("cannot listen on ", address));
+      return 1;
+    }
+    probe_health = health_server->GetHealthCheckService();
+    probe_health->SetServingStatus(kServiceName, true);
+    server::LogInfo(absl::StrCat("health service also on port ", health_port, " (plaintext)"));
+  }
   const std::string host = listen.substr(0, listen.rfind(':'));
   server::LogInfo(absl::StrCat("imap-connector listening on ", host, ":", port, " (agent '", agent,
-                               "', store ", (*store)->path(), ")"));
+                               "', store ", (*store)->path(),
+                               absl::GetFlag(FLAGS_tls_cert_file).empty() ? "" : ", TLS",
+                               absl::GetFlag(FLAGS_tls_client_ca_file).empty() ? "" : ", client certificates required",
+                               absl::GetFlag(FLAGS_auth_token_file).empty() ? "" : ", bearer token required",
+                               ")"));
 
   std::thread signal_waiter([&] {
     int sig = 0;
@@ -110,10 +226,12 @@ int main(int argc, char** argv) {
     server::LogInfo(absl::StrCat("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                                  ", shutting down"));
     health->SetServingStatus(false);  // NOT_SERVING for every service
+    if (probe_health != nullptr) probe_health->SetServingStatus(false);
     rpc_server->Shutdown(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace)));
   });
   rpc_server->Wait();
   signal_waiter.join();
+  if (health_server != nullptr) health_server->Shutdown(absl::ToChronoTime(absl::Now()));
   server::LogInfo("stopped");
   return 0;
 }

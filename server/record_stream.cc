@@ -131,7 +131,9 @@ class Streamer {
     while (true) {
       IMAPC_RETURN_IF_ERROR(Interrupted());
       absl::Status s;
+      bool connecting = false;  // failures to connect are labelled by OpenSession
       if (session_ == nullptr) {
+        connecting = true;
         absl::StatusOr<std::unique_ptr<imap::Session>> session =
             OpenSession(request_.connection, request_.deadline);
         if (session.ok()) {
@@ -142,6 +144,7 @@ class Streamer {
         }
       }
       if (s.ok()) {
+        connecting = false;
         const uint64_t records_before = stats_.records;
         s = step();
         if (s.ok()) return s;
@@ -150,7 +153,7 @@ class Streamer {
       DropSession();
       IMAPC_RETURN_IF_ERROR(Interrupted());
       if (!Retryable(s) || ++failures > request_.max_reconnect_attempts) {
-        return imap::Annotate(s, std::string(what));
+        return connecting ? s : imap::Annotate(s, std::string(what));
       }
       ++stats_.reconnects;
       LogWarning(absl::StrCat("stream on '", request_.connection.name(), "': ", what, ": ",

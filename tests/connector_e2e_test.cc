@@ -22,6 +22,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/fixtures/bad_request.h"
+#include "tests/fixtures/dovecot_environment.h"
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/loopback_listener.h"
 #include "tests/fixtures/server_process.h"
@@ -39,23 +40,6 @@ using testing_fixtures::ServerProcess;
 
 ImapServerFixture* dovecot = nullptr;
 
-class Environment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ImapServerFixture>> d =
-        ImapServerFixture::Start(testing_fixtures::ServerKind::kDovecot);
-    ASSERT_TRUE(d.ok()) << d.status();
-    fixture_ = *std::move(d);
-    dovecot = fixture_.get();
-  }
-  void TearDown() override {
-    dovecot = nullptr;
-    fixture_.reset();
-  }
-
- private:
-  std::unique_ptr<ImapServerFixture> fixture_;
-};
 
 // The BadRequest field names carried by a gRPC error.
 using testing_fixtures::ViolatedFields;
@@ -553,6 +537,6 @@ TEST_F(ConnectorE2eTest, SigtermTurnsHealthNotServing) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new Environment);
+  ::testing::AddGlobalTestEnvironment(new testing_fixtures::DovecotEnvironment(&dovecot));
   return RUN_ALL_TESTS();
 }

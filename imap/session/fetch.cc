@@ -136,10 +136,12 @@ absl::StatusOr<FetchStream::Event> FetchStream::Next() {
     pending_tags_.pop_front();
     absl::Status s = session_->TaggedStatus(r, "UID FETCH");
     if (!s.ok()) {
+      session_->Observe("- UID FETCH", start_, false);
       error_ = s;
       return error_;
     }
   }
+  session_->Observe("- UID FETCH", start_, true);
   session_->busy_ = false;
   return Event::kDone;
 }

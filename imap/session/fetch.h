@@ -23,6 +23,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "imap/session/session.h"
 #include "imap/wire/response.h"
@@ -73,7 +74,7 @@ class FetchStream {
  private:
   friend class Session;
   FetchStream(Session* session, std::deque<std::string> tags)
-      : session_(session), pending_tags_(std::move(tags)) {}
+      : session_(session), pending_tags_(std::move(tags)), start_(absl::Now()) {}
 
   Session* session_;
   std::deque<std::string> pending_tags_;
@@ -81,6 +82,7 @@ class FetchStream {
   wire::Response message_;
   absl::Status error_;
   size_t max_buffered_ = 0;
+  absl::Time start_;  // for Session::Observe
 };
 
 }  // namespace imap

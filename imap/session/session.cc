@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
 
@@ -217,6 +218,27 @@ std::vector<MailboxEvent> Session::TakeEvents() {
 absl::StatusOr<Response> Session::Execute(const wire::Command& command,
                                           ContinuationHandler on_continuation,
                                           UntaggedHandler on_untagged) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Response> r = ExecuteUnobserved(command, std::move(on_continuation),
+                                                 std::move(on_untagged));
+  Observe(command.redacted, start, r.ok() && r->status == StatusWord::kOk);
+  return r;
+}
+
+void Session::Observe(absl::string_view redacted, absl::Time start, bool ok) const {
+  if (!options_.on_command) return;
+  // "A12 UID FETCH 1:5 (...)" -> "UID FETCH"; "A3 SELECT ..." -> "SELECT".
+  std::vector<absl::string_view> words = absl::StrSplit(redacted, absl::MaxSplits(' ', 3));
+  absl::string_view name = words.size() > 1 ? words[1] : "";
+  std::string verb(name);
+  if (absl::EqualsIgnoreCase(name, "UID") && words.size() > 2) verb = absl::StrCat("UID ", words[2]);
+  absl::StripTrailingAsciiWhitespace(&verb);
+  options_.on_command(absl::AsciiStrToUpper(verb), absl::Now() - start, ok);
+}
+
+absl::StatusOr<Response> Session::ExecuteUnobserved(const wire::Command& command,
+                                                    ContinuationHandler on_continuation,
+                                                    UntaggedHandler on_untagged) {
   IMAPC_RETURN_IF_ERROR(CheckReady());
   size_t next_segment = 0;
   IMAPC_RETURN_IF_ERROR(

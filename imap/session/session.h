@@ -55,6 +55,9 @@ struct SessionOptions {
   // than held in memory.
   uint64_t stream_bodies_from = 64 * 1024;
   wire::ParserLimits limits;
+  // Called after each command with its name ("SELECT", "UID FETCH", ...),
+  // how long it took and whether the server answered OK (for metrics).
+  std::function<void(absl::string_view command, absl::Duration took, bool ok)> on_command;
 };
 
 enum class AuthMethod {
@@ -242,6 +245,11 @@ class Session {
   absl::StatusOr<wire::Response> Execute(const wire::Command& command,
                                          ContinuationHandler on_continuation = nullptr,
                                          UntaggedHandler on_untagged = nullptr);
+  absl::StatusOr<wire::Response> ExecuteUnobserved(const wire::Command& command,
+                                                   ContinuationHandler on_continuation,
+                                                   UntaggedHandler on_untagged);
+  // Tells options_.on_command about a command that started at `start`.
+  void Observe(absl::string_view redacted_command, absl::Time start, bool ok) const;
   // Runs a command without arguments (NOOP, LOGOUT, ...): OK for a tagged
   // OK, else the error, prefixed with the command's name.
   absl::Status RunSimpleCommand(absl::string_view name);

@@ -1,0 +1,81 @@
+#include "server/declared_connections.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "server/connection_validation.h"
+#include "server/status_convert.h"
+
+namespace server {
+namespace {
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Violations of a validation error as one line.
+std::string Describe(const absl::Status& s) {
+  std::vector<std::string> parts;
+  for (const FieldViolation& v : GetFieldViolations(s)) parts.push_back(absl::StrCat(v.field, " ", v.description));
+  return parts.empty() ? std::string(s.message()) : absl::StrJoin(parts, "; ");
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
+  absl::StatusOr<std::string> secret = ReadWholeFile(path, "secret file");
+  if (!secret.ok()) return secret;
+  if (absl::EndsWith(*secret, "\r\n")) {
+    secret->resize(secret->size() - 2);
+  } else if (absl::EndsWith(*secret, "\n")) {
+    secret->pop_back();
+  }
+  return secret;
+}
+
+absl::StatusOr<std::vector<connector::v1::Connection>> LoadDeclaredConnections(
+    const std::string& file, const std::string& secrets_dir, const std::string& agent) {
+  absl::StatusOr<std::string> json = ReadWholeFile(file, "connections file");
+  if (!json.ok()) return json.status();
+  connector::v1::ListConnectionsResponse declared;
+  const auto parsed = google::protobuf::util::JsonStringToMessage(*json, &declared);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("connections file ", file, " does not parse: ",
+                                                   parsed.message().as_string()));
+  }
+  std::vector<connector::v1::Connection> out;
+  for (int i = 0; i < declared.connections_size(); ++i) {
+    connector::v1::Connection c = declared.connections(i);
+    const std::string where = absl::StrCat(file, ": connection ", i + 1, " ('", c.name(), "')");
+    if (!c.password().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": has a password in the file; put it in ", secrets_dir.empty() ? "--secrets_dir" : secrets_dir,
+          "/", c.name(), " instead"));
+    }
+    if (c.name().empty() || c.name().find('/') != std::string::npos || c.name() == "." || c.name() == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": needs a name usable as a file name"));
+    }
+    if (secrets_dir.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": no --secrets_dir to read its password from"));
+    }
+    absl::StatusOr<std::string> password = ReadSecretFile(absl::StrCat(secrets_dir, "/", c.name()));
+    if (!password.ok()) return absl::NotFoundError(absl::StrCat(where, ": ", password.status().message()));
+    c.set_password(*std::move(password));
+    ValidationContext context;
+    context.agent = agent;
+    absl::StatusOr<ValidConnection> valid = ValidateConnection(c, context);
+    if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", Describe(valid.status())));
+    out.push_back(std::move(valid->connection));
+  }
+  return out;
+}
+
+}  // namespace server

@@ -1,0 +1,34 @@
+// Connections the operator declares in a file (a mounted ConfigMap), with
+// passwords read from files named after each connection in a directory (a
+// mounted Secret), so that replicas serve them without any Configure call.
+//
+//   --connections_file: {"connections": [ {"name": "support", "serverUrl": ..., ...} ]}
+//     (Connection in proto3 JSON; a "password" there is refused)
+//   --secrets_dir: DIR/support holds support's password (one trailing
+//     newline is ignored)
+//
+//   absl::StatusOr<std::vector<Connection>> c = LoadDeclaredConnections(file, dir, "cloud");
+#ifndef SERVER_DECLARED_CONNECTIONS_H_
+#define SERVER_DECLARED_CONNECTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "connector/v1/connector.pb.h"
+
+namespace server {
+
+// Reads, completes with passwords and validates every declared connection
+// (like Configure does). Errors name the file, the connection and the
+// field: INVALID_ARGUMENT for bad content, NOT_FOUND for a missing file
+// or password file.
+absl::StatusOr<std::vector<connector::v1::Connection>> LoadDeclaredConnections(
+    const std::string& connections_file, const std::string& secrets_dir, const std::string& agent);
+
+// The contents of a secret file without one trailing newline (CRLF or LF).
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path);
+
+}  // namespace server
+
+#endif  // SERVER_DECLARED_CONNECTIONS_H_
