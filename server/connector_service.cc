@@ -18,6 +18,7 @@
 #include "server/status_convert.h"
 #include "server/test_connection.h"
 #include "server/test_query.h"
+#include "server/write_records.h"
 
 namespace server {
 namespace {
@@ -463,6 +464,57 @@ grpc::Status ConnectorService::Acknowledge(grpc::ServerContext* context,
   response->set_cursor(encoded);
   LogInfo(absl::StrCat("Acknowledge '", subject, "': ", result->messages_changed,
                        " messages changed"));
+  return grpc::Status::OK;
+}
+
+grpc::Status ConnectorService::WriteRecords(
+    grpc::ServerContext* context, grpc::ServerReader<connector::v1::WriteRecordsRequest>* reader,
+    connector::v1::WriteRecordsResponse* response) {
+  if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
+    return Finish("WriteRecords", "", denied);
+  }
+  connector::v1::WriteRecordsRequest first;
+  if (!reader->Read(&first) || first.item_case() != connector::v1::WriteRecordsRequest::kOptions) {
+    return Finish("WriteRecords", "",
+                  InvalidFields({{"options", "the first request must carry the write options"}}));
+  }
+  const connector::v1::WriteOptions options = first.options();
+  std::string subject;
+  absl::StatusOr<Connection> connection = Resolve(options.connection(), &subject);
+  if (!connection.ok()) return Finish("WriteRecords", subject, connection.status());
+  if (!connection->is_target()) {
+    return Finish("WriteRecords", subject,
+                  absl::FailedPreconditionError(absl::StrCat(
+                      "connection '", connection->name(),
+                      "' is not a target (is_target = false): set is_target to write into it")));
+  }
+  std::string folder;
+  for (const std::string* query : {options.has_query() ? &options.query() : nullptr, &connection->query()}) {
+    if (query == nullptr || !folder.empty()) continue;
+    absl::StatusOr<std::string> named = TargetFolderOf(*query);
+    if (!named.ok()) return Finish("WriteRecords", subject, named.status());
+    folder = *named;
+  }
+  if (folder.empty()) folder = connection->default_folder();
+  connector::v1::WriteRecordsRequest next;
+  bool misplaced_options = false;
+  absl::StatusOr<connector::v1::WriteRecordsResponse> result = RunWrite(
+      *connection, folder, options, DeadlineOf(*context), [&](connector::v1::OutgoingMessage* m) {
+        while (reader->Read(&next)) {
+          if (next.item_case() == connector::v1::WriteRecordsRequest::kMessage) {
+            m->Swap(next.mutable_message());
+            return true;
+          }
+          misplaced_options = true;  // reported below; the messages still count
+        }
+        return false;
+      });
+  if (!result.ok()) return Finish("WriteRecords", subject, result.status());
+  *response = *std::move(result);
+  if (misplaced_options) LogWarning(absl::StrCat("WriteRecords '", subject, "': options after the first request were ignored"));
+  LogInfo(absl::StrCat("WriteRecords '", subject, "' into \"", folder, "\": ", response->written(), " written, ",
+                       response->skipped(), " skipped, ", response->failed(), " failed"));
+  Count("WriteRecords", absl::OkStatus());
   return grpc::Status::OK;
 }
 

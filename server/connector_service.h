@@ -55,6 +55,9 @@ class ConnectorService final
   grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* StreamRecords(
       grpc::CallbackServerContext* context,
       const connector::v1::StreamRecordsRequest* request) override;
+  grpc::Status WriteRecords(grpc::ServerContext* context,
+                            grpc::ServerReader<connector::v1::WriteRecordsRequest>* reader,
+                            connector::v1::WriteRecordsResponse* response) override;
   grpc::Status Acknowledge(grpc::ServerContext* context,
                            const connector::v1::AcknowledgeRequest* request,
                            connector::v1::AcknowledgeResponse* response) override;

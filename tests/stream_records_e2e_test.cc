@@ -796,6 +796,143 @@ TEST_P(StreamRecordsTest, CancellingAndDeadlinesStopTheImapWorkPromptly) {
   EXPECT_THAT(connector_->log(), HasSubstr("CANCELLED"));
 }
 
+connector::v1::OutgoingMessage Composed(int i) {
+  connector::v1::OutgoingMessage m;
+  connector::v1::ComposedMessage* c = m.mutable_composed();
+  auto* from = c->add_from();
+  from->set_name(absl::StrCat("Jörg Müller ", i));
+  from->set_address(absl::StrCat("joerg", i, "@example.de"));
+  auto* to = c->add_to();
+  to->set_name("Zoë \"Z\" Quinn");
+  to->set_address("zoe@example.net");
+  c->add_to()->set_address("team@example.com");
+  if (i % 2 == 0) c->add_cc()->set_address("audit@example.org");
+  c->set_subject(absl::StrCat("Grüße Nr. ", i, " – Bericht für März, ein langer Betreff der gefaltet werden muss"));
+  c->set_date_unix_millis(1717236000000 + i * 60000);
+  c->set_text_body(absl::StrCat("Hallo,\n\nZeile ", i, " mit Umlauten: äöü ß.\n"));
+  if (i % 3 == 0) c->set_html_body(absl::StrCat("<p>Hallo <b>", i, "</b> – äöü</p>\n"));
+  if (i % 2 == 1) {
+    auto* a = c->add_attachments();
+    a->set_filename(absl::StrCat("Übersicht-", i, " für das erste Quartal 2024 (vertraulich).pdf"));
+    a->set_content_type("application/pdf");
+    a->set_content(absl::StrCat("%PDF-", std::string(static_cast<size_t>(3000 + i), static_cast<char>(i))));
+  }
+  m.add_flags("\\Flagged");
+  m.add_flags("Archived");
+  m.set_internal_date_unix_millis(1717300000000 + i * 1000);
+  return m;
+}
+
+TEST_P(StreamRecordsTest, WrittenRecordsStreamBackFieldForField) {
+  Connection target = MakeConnection("target");
+  target.set_is_target(true);
+  ASSERT_TRUE(Configure(target).ok());
+  std::vector<connector::v1::OutgoingMessage> sent;
+  for (int i = 0; i < 6; ++i) sent.push_back(Composed(i));
+  connector::v1::OutgoingMessage raw;
+  const Truth plain = MakeMessage(3, folder_);
+  raw.set_raw(plain.raw);
+  sent.push_back(raw);
+  connector::v1::OutgoingMessage bad = Composed(9);
+  bad.mutable_composed()->mutable_to(0)->set_address("not an address");
+  sent.push_back(bad);
+
+  auto write = [&](bool skip_existing, bool create) {
+    grpc::ClientContext ctx;
+    connector::v1::WriteRecordsResponse response;
+    auto writer = stub_->WriteRecords(&ctx, &response);
+    connector::v1::WriteRecordsRequest first;
+    first.mutable_options()->mutable_connection()->set_name("target");
+    first.mutable_options()->set_create_folder(create);
+    first.mutable_options()->set_skip_existing_message_ids(skip_existing);
+    EXPECT_TRUE(writer->Write(first));
+    for (const auto& m : sent) {
+      connector::v1::WriteRecordsRequest r;
+      *r.mutable_message() = m;
+      EXPECT_TRUE(writer->Write(r));
+    }
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  };
+  // The folder does not exist yet: created on request.
+  connector::v1::WriteRecordsResponse first = write(false, true);
+  EXPECT_EQ(first.folder(), folder_);
+  EXPECT_EQ(first.written(), 7u);
+  EXPECT_EQ(first.failed(), 1u);
+  ASSERT_EQ(first.results_size(), 8);
+  EXPECT_EQ(first.results(7).error_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(first.results(7).error_message(), HasSubstr("messages[7].composed.to[0].address"));
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_GT(first.results(i).uid(), 0u) << i;
+    EXPECT_FALSE(first.results(i).message_id().empty());
+  }
+  // A retried batch writes nothing twice.
+  connector::v1::WriteRecordsResponse again = write(true, false);
+  EXPECT_EQ(again.written(), 0u);
+  EXPECT_EQ(again.skipped(), 7u);
+  EXPECT_EQ(FlagsOf(*engine_, folder_).size(), 7u);
+
+  StreamResult r = Stream(Inline(MakeConnection(),
+                                 "SELECT message_id, subject, from, to, cc, date, internal_date, "
+                                 "flags, keywords, text_body, html_body, attachments"));
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  ASSERT_EQ(r.records.size(), 7u);
+  for (int i = 0; i < 6; ++i) {
+    SCOPED_TRACE(absl::StrCat("composed ", i));
+    const connector::v1::ComposedMessage& c = sent[static_cast<size_t>(i)].composed();
+    const auto& f = r.records[static_cast<size_t>(i)].fields();
+    EXPECT_EQ(r.records[static_cast<size_t>(i)].uid(), first.results(i).uid());
+    EXPECT_EQ(f.at("message_id").string_value(), first.results(i).message_id());
+    EXPECT_EQ(f.at("subject").string_value(), c.subject());
+    EXPECT_EQ(f.at("from").address_list().addresses(0).name(), c.from(0).name());
+    EXPECT_EQ(f.at("from").address_list().addresses(0).address(), c.from(0).address());
+    ASSERT_EQ(f.at("to").address_list().addresses_size(), 2);
+    EXPECT_EQ(f.at("to").address_list().addresses(0).name(), "Zoë \"Z\" Quinn");
+    EXPECT_EQ(f.at("to").address_list().addresses(1).address(), "team@example.com");
+    EXPECT_EQ(f.at("cc").address_list().addresses_size(), i % 2 == 0 ? 1 : 0);
+    EXPECT_EQ(f.at("date").timestamp_value().unix_millis(), c.date_unix_millis());
+    EXPECT_EQ(f.at("internal_date").timestamp_value().unix_millis(),
+              sent[static_cast<size_t>(i)].internal_date_unix_millis());
+    EXPECT_EQ(f.at("text_body").string_value(), c.text_body());
+    if (c.html_body().empty()) {
+      EXPECT_EQ(f.at("html_body").kind_case(), connector::v1::Value::KIND_NOT_SET);
+    } else {
+      EXPECT_EQ(f.at("html_body").string_value(), c.html_body());
+    }
+    const auto& attachments = f.at("attachments").attachment_list().attachments();
+    ASSERT_EQ(attachments.size(), c.attachments_size());
+    for (int k = 0; k < attachments.size(); ++k) {
+      EXPECT_EQ(attachments[k].filename(), c.attachments(k).filename());
+      EXPECT_EQ(attachments[k].content_type(), "application/pdf");
+      EXPECT_EQ(attachments[k].sha256(), Sha256Hex(c.attachments(k).content()));
+    }
+    std::vector<std::string> flags(f.at("flags").string_list().values().begin(),
+                                   f.at("flags").string_list().values().end());
+    EXPECT_THAT(flags, ::testing::Contains("\\Flagged"));
+    EXPECT_THAT(std::vector<std::string>(f.at("keywords").string_list().values().begin(),
+                                         f.at("keywords").string_list().values().end()),
+                ::testing::Contains("Archived"));
+    EXPECT_EQ(r.records[static_cast<size_t>(i)].defects_size(), 0);
+  }
+  EXPECT_EQ(r.records[6].fields().at("subject").string_value(), plain.subject);
+  EXPECT_EQ(r.records[6].fields().at("message_id").string_value(), plain.message_id);
+
+  // Not a target: refused, naming the flag.
+  grpc::ClientContext ctx;
+  connector::v1::WriteRecordsResponse response;
+  auto writer = stub_->WriteRecords(&ctx, &response);
+  connector::v1::WriteRecordsRequest options;
+  ASSERT_TRUE(Configure(MakeConnection("source-only")).ok());
+  options.mutable_options()->mutable_connection()->set_name("source-only");
+  writer->Write(options);
+  writer->WritesDone();
+  grpc::Status refused = writer->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("is_target"));
+}
+
 // Peak resident memory of a process, from /proc (VmHWM), in KiB.
 int64_t PeakRssKib(pid_t pid) {
   const std::string status = testing_fixtures::ReadFile(absl::StrCat("/proc/", pid, "/status"));
