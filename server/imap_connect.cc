@@ -93,7 +93,7 @@ absl::StatusOr<std::unique_ptr<imap::Session>> OpenSession(const Connection& c,
   if (session->capabilities().empty()) {
     if (absl::Status s = session->RefreshCapabilities(); !s.ok()) return fail("capability", s);
   }
-  if (options.compress && session->HasCapability("COMPRESS=DEFLATE")) {
+  if ((options.compress || c.compress()) && session->HasCapability("COMPRESS=DEFLATE")) {
     if (absl::Status s = session->Compress(); !s.ok()) return fail("compress", s);
     step("compress", "COMPRESS=DEFLATE");
   }

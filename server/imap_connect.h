@@ -26,8 +26,9 @@ struct TimedStep {
 };
 
 struct OpenOptions {
-  // Ask for COMPRESS=DEFLATE when offered (saves bandwidth on big mail).
-  bool compress = true;
+  // Ask for COMPRESS=DEFLATE when offered, even if the connection does not
+  // say so (Connection.compress).
+  bool compress = false;
 };
 
 // Opens the session. Errors keep the engine's codes and error kinds, with

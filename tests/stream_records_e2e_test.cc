@@ -400,6 +400,14 @@ TEST_P(StreamRecordsTest, EveryFieldOfEveryRecordMatchesTheGenerator) {
   for (const auto& [uid, flags] : FlagsOf(*engine_, folder_)) {
     EXPECT_EQ(flags.count("\\Seen"), 0u) << "uid " << uid;
   }
+  // The same bodies when only text columns are asked for (text parts only).
+  StreamResult texts = Stream(Inline(MakeConnection(), "SELECT uid, text_body, html_body WHERE body CONTAINS 'number'"));
+  ASSERT_TRUE(texts.status.ok()) << texts.status.error_message();
+  ASSERT_EQ(texts.records.size(), truth.size());
+  for (size_t i = 0; i < truth.size(); ++i) {
+    EXPECT_EQ(texts.records[i].fields().at("text_body").string_value(), truth[i].text_body) << i;
+    EXPECT_EQ(texts.records[i].fields().at("html_body").string_value(), truth[i].html_body) << i;
+  }
 }
 
 TEST_P(StreamRecordsTest, QueriesStreamExactlyTheMatchingMessages) {
@@ -915,6 +923,20 @@ TEST_P(StreamRecordsTest, WrittenRecordsStreamBackFieldForField) {
                                          f.at("keywords").string_list().values().end()),
                 ::testing::Contains("Archived"));
     EXPECT_EQ(r.records[static_cast<size_t>(i)].defects_size(), 0);
+  }
+  // Text columns alone fetch only the text parts (BODYSTRUCTURE first):
+  // the same bodies, and no attachment bytes.
+  StreamResult texts = Stream(Inline(MakeConnection(), "SELECT uid, text_body, html_body"));
+  ASSERT_TRUE(texts.status.ok()) << texts.status.error_message();
+  ASSERT_EQ(texts.records.size(), 7u);
+  for (size_t i = 0; i < 7; ++i) {
+    EXPECT_EQ(texts.records[i].fields().at("text_body").string_value(),
+              r.records[i].fields().at("text_body").string_value()) << i;
+    EXPECT_EQ(texts.records[i].fields().at("html_body").kind_case(),
+              r.records[i].fields().at("html_body").kind_case()) << i;
+    EXPECT_EQ(texts.records[i].fields().at("html_body").string_value(),
+              r.records[i].fields().at("html_body").string_value()) << i;
+    EXPECT_EQ(texts.records[i].defects_size(), 0) << i;
   }
   EXPECT_EQ(r.records[6].fields().at("subject").string_value(), plain.subject);
   EXPECT_EQ(r.records[6].fields().at("message_id").string_value(), plain.message_id);

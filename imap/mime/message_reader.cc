@@ -262,27 +262,7 @@ class MessageReader::Builder : public MultipartHandler {
   void OnDefect(const Defect& defect) override { record_.defects.push_back(defect); }
 
   std::string DecodeBody(const Open& open, absl::string_view where) {
-    std::string utf8;
-    const bool ascii = std::all_of(open.text.begin(), open.text.end(),
-                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-    if (open.charset.empty()) {
-      // No charset (RFC 2045 says US-ASCII): 8-bit bytes get the usual guess.
-      utf8 = ascii ? open.text : GuessToUtf8(open.text);
-    } else {
-      // Even 7-bit text needs its charset: ISO-2022-JP is written in ASCII bytes.
-      absl::StatusOr<std::string> converted = ToUtf8(open.text, open.charset, &record_.defects, where);
-      if (converted.ok()) {
-        utf8 = *std::move(converted);
-      } else {
-        record_.defects.push_back({std::string(where), absl::StrCat("unknown charset '", open.charset,
-                                                                    "'; the text was guessed")});
-        utf8 = GuessToUtf8(open.text);
-      }
-    }
-    std::string out;
-    LineEndNormalizer lf;
-    lf.Append(utf8, &out);
-    return out;
+    return DecodeText(open.text, open.charset, &record_.defects, where);
   }
 
   static std::string FieldValue(const PartInfo& part, absl::string_view name) {
@@ -357,6 +337,33 @@ MessageRecord ReadMessage(absl::string_view message, ReaderOptions options) {
   MessageReader reader(options);
   reader.Feed(message);
   return reader.Finish();
+}
+
+std::string DecodeText(absl::string_view bytes, absl::string_view charset, Defects* defects,
+                       absl::string_view where) {
+  std::string utf8;
+  if (charset.empty()) {
+    // No charset (RFC 2045 says US-ASCII): 8-bit bytes get the usual guess.
+    const bool ascii = std::all_of(bytes.begin(), bytes.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    utf8 = ascii ? std::string(bytes) : GuessToUtf8(bytes);
+  } else {
+    // Even 7-bit text needs its charset: ISO-2022-JP is written in ASCII bytes.
+    absl::StatusOr<std::string> converted = ToUtf8(bytes, charset, defects, where);
+    if (converted.ok()) {
+      utf8 = *std::move(converted);
+    } else {
+      if (defects != nullptr) {
+        defects->push_back({std::string(where), absl::StrCat("unknown charset '", charset,
+                                                             "'; the text was guessed")});
+      }
+      utf8 = GuessToUtf8(bytes);
+    }
+  }
+  std::string out;
+  LineEndNormalizer lf;
+  lf.Append(utf8, &out);
+  return out;
 }
 
 }  // namespace imap::mime

@@ -96,6 +96,13 @@ class MessageReader {
   std::unique_ptr<Builder> builder_;
 };
 
+// Text of a body part after its transfer encoding is undone: converted
+// from `charset` (empty: US-ASCII, with a guess for 8-bit bytes) to UTF-8,
+// line ends made LF. Problems become defects naming `where`. This is what
+// MessageRecord::text_body and html_body hold.
+std::string DecodeText(absl::string_view bytes, absl::string_view charset, Defects* defects,
+                       absl::string_view where);
+
 // Reads a whole message held in memory.
 MessageRecord ReadMessage(absl::string_view message, ReaderOptions options = ReaderOptions());
 

@@ -319,6 +319,7 @@ struct Needs {
   std::set<std::string> header_fields;  // upper case, e.g. "SUBJECT"
   bool whole_header = false;
   bool whole_message = false;
+  bool text_parts = false;  // text_body, html_body, body
 };
 
 // A header name that can go into HEADER.FIELDS as an atom.
@@ -354,9 +355,12 @@ void Need(absl::string_view field, absl::string_view header_name, Needs* need) {
     }
   }
   if (field == "headers") need->whole_header = true;
+  static constexpr absl::string_view kTextFields[] = {"text_body", "html_body", "body"};
+  for (absl::string_view t : kTextFields) {
+    if (field == t) need->text_parts = true;
+  }
   static constexpr absl::string_view kBodyFields[] = {
-      "text_body", "html_body", "attachments", "has_attachment", "attachment_name",
-      "attachment_type", "raw", "defects", "body"};
+      "attachments", "has_attachment", "attachment_name", "attachment_type", "raw", "defects"};
   for (absl::string_view b : kBodyFields) {
     if (field == b) need->whole_message = true;
   }
@@ -427,6 +431,8 @@ absl::StatusOr<Plan> Compile(const Query& query) {
   for (const char* item : {"FLAGS", "INTERNALDATE", "RFC822.SIZE"}) {
     if (need.items.count(item)) items.push_back(item);
   }
+  plan.text_parts_only = need.text_parts && !need.whole_message;
+  if (plan.text_parts_only) items.push_back("BODYSTRUCTURE");
   if (need.whole_message) {
     items.push_back("BODY.PEEK[]");
   } else if (need.whole_header) {

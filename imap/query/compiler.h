@@ -42,8 +42,12 @@ struct Plan {
   // The FETCH items for those columns and for the residual check, e.g.
   // "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])".
   std::string fetch_items;
-  // Whether the whole message must be read (bodies, attachments, raw).
+  // Whether the whole message must be read (attachments, raw, defects).
   bool needs_full_message = false;
+  // Whether only the text and HTML bodies are needed of the body: then
+  // fetch_items asks for BODYSTRUCTURE, and the runner fetches just the
+  // parts a mail client would show (BODY.PEEK[1.1] ...), not attachments.
+  bool text_parts_only = false;
   bool descending = false;
   absl::optional<uint64_t> limit;
 };

@@ -123,7 +123,12 @@ TEST(QueryCompilerTest, FetchOnlyWhatTheColumnsNeed) {
   EXPECT_EQ(MustCompile("SELECT uid WHERE attachment_type = 'application/pdf'").fetch_items,
             "(UID BODY.PEEK[])");
   p = MustCompile("SELECT text_body FROM \"INBOX\", \"Archive/*\" ORDER BY uid DESC LIMIT 5");
-  EXPECT_TRUE(p.needs_full_message);
+  // Text bodies come from the parts BODYSTRUCTURE points at, not the whole message.
+  EXPECT_FALSE(p.needs_full_message);
+  EXPECT_TRUE(p.text_parts_only);
+  EXPECT_EQ(p.fetch_items, "(UID BODYSTRUCTURE)");
+  EXPECT_EQ(MustCompile("SELECT subject, text_body, attachments").fetch_items, "(UID BODY.PEEK[])");
+  EXPECT_FALSE(MustCompile("SELECT subject, text_body, attachments").text_parts_only);
   EXPECT_THAT(p.folders, ElementsAre("INBOX", "Archive/*"));
   EXPECT_TRUE(p.descending);
   EXPECT_EQ(p.limit, 5u);

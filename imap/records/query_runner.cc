@@ -1,12 +1,18 @@
 #include "imap/records/query_runner.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "imap/mime/content_type.h"
+#include "imap/mime/transfer_decoder.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/str_join.h"
 #include "imap/session/fetch.h"
 #include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
@@ -66,10 +72,129 @@ absl::StatusOr<std::vector<std::string>> ResolveFolders(Session& session,
 
 namespace {
 
+bool IsAttachmentLike(const wire::BodyStructure& part) {
+  if (part.disposition.has_value()) {
+    if (part.disposition->type == "attachment") return true;
+    for (const wire::BodyParam& p : part.disposition->params) {
+      if (absl::EqualsIgnoreCase(p.name, "filename") || absl::StartsWithIgnoreCase(p.name, "filename*")) {
+        return true;
+      }
+    }
+  }
+  return part.Param("name").has_value();
+}
+
+}  // namespace
+
+TextSections ChooseTextSections(const wire::BodyStructure& root) {
+  TextSections out;
+  for (const wire::PartRef& ref : wire::LeafParts(root, wire::NestedMessages::kAsLeaf)) {
+    const wire::BodyStructure& part = *ref.part;
+    if (part.type != "text" || IsAttachmentLike(part)) continue;
+    if (part.subtype == "plain" && out.text.empty()) out.text = ref.section;
+    if (part.subtype == "html" && out.html.empty()) out.html = ref.section;
+  }
+  return out;
+}
+
+namespace {
+
+absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::string& folder,
+                        uint32_t uid_validity, const wire::UidSet& uids, const RunOptions& options,
+                        const std::function<absl::Status(FetchedMessage&)>& emit);
+
+// Text-parts plans: the first FETCH brought BODYSTRUCTURE (and what the
+// other columns need); this fetches only the chosen text parts, grouped by
+// the sections they are at, decodes them and completes the records.
+absl::Status FetchTextParts(Session& session, const std::string& folder, std::vector<FetchedMessage>& messages,
+                            const RunOptions& options) {
+  std::map<uint32_t, FetchedMessage*> by_uid;
+  std::map<std::string, wire::UidSet> groups;  // "1.1 1.2" -> UIDs
+  std::map<uint32_t, TextSections> chosen;
+  for (FetchedMessage& m : messages) {
+    if (m.facts.record == nullptr) m.facts.record = &m.record;
+    if (!m.body_structure.has_value()) continue;
+    TextSections t = ChooseTextSections(*m.body_structure);
+    std::string key = absl::StrCat(t.text, " ", t.html);
+    if (t.text.empty() && t.html.empty()) continue;
+    by_uid[m.facts.uid] = &m;
+    chosen[m.facts.uid] = t;
+    groups[key].Add(m.facts.uid);
+  }
+  for (const auto& [key, uids] : groups) {
+    std::vector<std::string> items = {"UID"};
+    for (absl::string_view section : absl::StrSplit(key, ' ', absl::SkipEmpty())) {
+      items.push_back(absl::StrCat("BODY.PEEK[", section, "]"));
+    }
+    IMAPC_ASSIGN_OR_RETURN(std::unique_ptr<FetchStream> stream,
+                           session.UidFetch({uids}, absl::StrCat("(", absl::StrJoin(items, " "), ")")));
+    std::map<std::string, std::string> streamed;  // section -> bytes, for the next message
+    while (true) {
+      IMAPC_ASSIGN_OR_RETURN(FetchStream::Event event, stream->Next());
+      if (event == FetchStream::Event::kDone) break;
+      if (event == FetchStream::Event::kBody) {
+        std::string& bytes = streamed[stream->body().section];
+        char buf[64 * 1024];
+        while (true) {
+          IMAPC_ASSIGN_OR_RETURN(size_t n, stream->ReadBody(buf, sizeof(buf)));
+          if (n == 0) break;
+          if (bytes.size() < options.reader.max_body_bytes * 2) bytes.append(buf, n);
+        }
+        continue;
+      }
+      absl::StatusOr<wire::FetchAttributes> attrs = wire::ParseFetch(stream->message());
+      if (!attrs.ok()) return Annotate(attrs.status(), absl::StrCat("FETCH in \"", folder, "\""));
+      auto it = attrs->uid.has_value() ? by_uid.find(*attrs->uid) : by_uid.end();
+      if (it == by_uid.end()) {
+        streamed.clear();
+        continue;
+      }
+      for (const wire::BodySection& section : attrs->sections) {
+        if (section.data.has_value()) streamed[absl::AsciiStrToUpper(section.section)] = *section.data;
+      }
+      FetchedMessage& m = *it->second;
+      const TextSections& t = chosen[m.facts.uid];
+      for (const auto& [section, target] :
+           {std::make_pair(t.text, &m.record.text_body), std::make_pair(t.html, &m.record.html_body)}) {
+        if (section.empty()) continue;
+        absl::StatusOr<const wire::BodyStructure*> part = wire::FindPart(*m.body_structure, section);
+        if (!part.ok()) continue;
+        const std::string where = absl::StrCat("part ", section, " body");
+        std::unique_ptr<mime::TransferDecoder> decoder = mime::TransferDecoder::For(
+            mime::ParseTransferEncoding((*part)->encoding, &m.record.defects, where), where);
+        std::string decoded;
+        decoder->Feed(streamed[section], &decoded);
+        decoder->Finish(&decoded);
+        for (const mime::Defect& d : decoder->defects()) m.record.defects.push_back(d);
+        *target = mime::DecodeText(decoded, (*part)->Param("charset").value_or(""), &m.record.defects, where);
+      }
+      streamed.clear();
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Fetches `uids` and hands each message, complete, to `emit`.
 absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::string& folder,
                         uint32_t uid_validity, const wire::UidSet& uids, const RunOptions& options,
                         const std::function<absl::Status(FetchedMessage&)>& emit) {
+  if (plan.text_parts_only) {
+    // Two steps: structures (and headers) first, then only the text parts.
+    query::Plan first = plan;
+    first.text_parts_only = false;
+    std::vector<FetchedMessage> messages;
+    IMAPC_RETURN_IF_ERROR(FetchBatch(session, first, folder, uid_validity, uids, options,
+                                     [&](FetchedMessage& m) {
+                                       messages.push_back(std::move(m));
+                                       return absl::OkStatus();
+                                     }));
+    IMAPC_RETURN_IF_ERROR(FetchTextParts(session, folder, messages, options));
+    for (FetchedMessage& m : messages) {
+      m.facts.record = &m.record;  // the vector moved the records
+      IMAPC_RETURN_IF_ERROR(emit(m));
+    }
+    return absl::OkStatus();
+  }
   IMAPC_ASSIGN_OR_RETURN(std::unique_ptr<FetchStream> stream,
                          session.UidFetch({uids}, plan.fetch_items));
   std::unique_ptr<mime::MessageReader> reader;
@@ -104,6 +229,7 @@ absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::st
     if (attrs->flags.has_value()) m.facts.flags = *attrs->flags;
     m.facts.internal_date = attrs->internal_date;
     m.facts.size = attrs->rfc822_size;
+    m.body_structure = std::move(attrs->body_structure);
     // Small bodies arrive inside the FETCH response instead of streaming.
     for (const wire::BodySection& section : attrs->sections) {
       if (reader == nullptr && section.data.has_value() &&

@@ -19,6 +19,7 @@
 #include "imap/query/compiler.h"
 #include "imap/query/evaluator.h"
 #include "imap/session/session.h"
+#include "imap/wire/fetch_data.h"
 
 namespace imap::records {
 
@@ -29,6 +30,8 @@ struct FetchedMessage {
   mime::MessageRecord record;
   // The message as stored, when RunOptions::keep_raw.
   std::string raw;
+  // The BODYSTRUCTURE, when the plan asked for it.
+  absl::optional<wire::BodyStructure> body_structure;
 };
 
 struct RunOptions {
@@ -88,6 +91,14 @@ absl::Status FetchMatching(Session& session, const query::Plan& plan, const std:
                            uint32_t uid_validity, const wire::UidSet& uids,
                            const RunOptions& options,
                            const std::function<bool(FetchedMessage&)>& on_message);
+
+// The sections of the text and HTML bodies a mail client would show
+// ("" when there is none): the first text/plain and text/html leaves that
+// are neither attachments nor named files, outside forwarded messages.
+struct TextSections {
+  std::string text, html;
+};
+TextSections ChooseTextSections(const wire::BodyStructure& root);
 
 // The folders a query names, in order and without repeats: names with the
 // wildcards * and % are expanded with LIST ('/' in them stands for the
