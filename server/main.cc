@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
@@ -53,6 +54,8 @@ ABSL_FLAG(std::string, health_listen, "",
           "host:port for a plaintext gRPC server with only grpc.health.v1 (for probes when "
           "--listen uses TLS); it reports the same status");
 ABSL_FLAG(std::string, metrics_listen, "", "host:port serving Prometheus metrics at /metrics");
+ABSL_FLAG(int, max_receive_message_mb, 64,
+          "largest request message accepted, in MiB (a WriteRecords message carries a whole e-mail)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
           "how long running calls may take to finish after SIGTERM");
 
@@ -182,6 +185,7 @@ int main(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, *credentials, &port);
+  builder.SetMaxReceiveMessageSize(std::max(1, absl::GetFlag(FLAGS_max_receive_message_mb)) << 20);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> rpc_server = builder.BuildAndStart();
   if (rpc_server == nullptr || port == 0) {

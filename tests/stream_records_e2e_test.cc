@@ -534,6 +534,21 @@ TEST_P(StreamRecordsTest, AcknowledgeRunsPostActionsOnlyUpToTheCursorAndOnce) {
   EXPECT_EQ(FlagsOf(*engine_, archive).size(), 3u);
   EXPECT_EQ(FlagsOf(*engine_, folder_).size(), truth.size() - 3);
   (void)engine_->Delete(archive);
+
+  // Delete as a post-action: exactly the next two acknowledged messages go.
+  connector::v1::AcknowledgeRequest remove;
+  remove.mutable_connection()->set_name("acked");
+  remove.set_cursor(r.records[4].cursor());
+  remove.mutable_post_actions()->set_delete_(true);
+  grpc::ClientContext delete_ctx;
+  s = stub_->Acknowledge(&delete_ctx, remove, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.messages_changed(), 2u);
+  std::map<uint32_t, std::set<std::string>> left = FlagsOf(*engine_, folder_);
+  EXPECT_EQ(left.size(), truth.size() - 5);
+  EXPECT_EQ(left.count(r.records[3].uid()), 0u);
+  EXPECT_EQ(left.count(r.records[4].uid()), 0u);
+  EXPECT_EQ(left.count(r.records[5].uid()), 1u);
 }
 
 TEST_P(StreamRecordsTest, ChangedUidValidityFailsUnlessAFullRereadIsAsked) {
@@ -841,6 +856,23 @@ TEST_P(StreamRecordsTest, WrittenRecordsStreamBackFieldForField) {
   const Truth plain = MakeMessage(3, folder_);
   raw.set_raw(plain.raw);
   sent.push_back(raw);
+  // A large attachment (8 MB) and a large raw message (11 MB) go through too.
+  connector::v1::OutgoingMessage big = Composed(11);
+  std::mt19937 rng(11);
+  std::string blob(8u << 20, '\0');
+  for (char& c : blob) c = static_cast<char>(rng());
+  big.mutable_composed()->mutable_attachments(0)->set_content(blob);
+  sent.push_back(big);
+  connector::v1::OutgoingMessage big_raw;
+  std::string b64;
+  absl::Base64Escape(blob, &b64);
+  std::string wrapped;
+  for (size_t at = 0; at < b64.size(); at += 76) absl::StrAppend(&wrapped, b64.substr(at, 76), "\r\n");
+  big_raw.set_raw(absl::StrCat("From: big@example.com\r\nSubject: big raw\r\nMessage-ID: <big-raw@example.com>\r\n"
+                               "MIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n"
+                               "Content-Disposition: attachment; filename=\"blob.bin\"\r\n"
+                               "Content-Transfer-Encoding: base64\r\n\r\n", wrapped));
+  sent.push_back(big_raw);
   connector::v1::OutgoingMessage bad = Composed(9);
   bad.mutable_composed()->mutable_to(0)->set_address("not an address");
   sent.push_back(bad);
@@ -867,26 +899,26 @@ TEST_P(StreamRecordsTest, WrittenRecordsStreamBackFieldForField) {
   // The folder does not exist yet: created on request.
   connector::v1::WriteRecordsResponse first = write(false, true);
   EXPECT_EQ(first.folder(), folder_);
-  EXPECT_EQ(first.written(), 7u);
+  EXPECT_EQ(first.written(), 9u);
   EXPECT_EQ(first.failed(), 1u);
-  ASSERT_EQ(first.results_size(), 8);
-  EXPECT_EQ(first.results(7).error_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
-  EXPECT_THAT(first.results(7).error_message(), HasSubstr("messages[7].composed.to[0].address"));
-  for (int i = 0; i < 7; ++i) {
+  ASSERT_EQ(first.results_size(), 10);
+  EXPECT_EQ(first.results(9).error_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(first.results(9).error_message(), HasSubstr("messages[9].composed.to[0].address"));
+  for (int i = 0; i < 9; ++i) {
     EXPECT_GT(first.results(i).uid(), 0u) << i;
     EXPECT_FALSE(first.results(i).message_id().empty());
   }
   // A retried batch writes nothing twice.
   connector::v1::WriteRecordsResponse again = write(true, false);
   EXPECT_EQ(again.written(), 0u);
-  EXPECT_EQ(again.skipped(), 7u);
-  EXPECT_EQ(FlagsOf(*engine_, folder_).size(), 7u);
+  EXPECT_EQ(again.skipped(), 9u);
+  EXPECT_EQ(FlagsOf(*engine_, folder_).size(), 9u);
 
   StreamResult r = Stream(Inline(MakeConnection(),
                                  "SELECT message_id, subject, from, to, cc, date, internal_date, "
                                  "flags, keywords, text_body, html_body, attachments"));
   ASSERT_TRUE(r.status.ok()) << r.status.error_message();
-  ASSERT_EQ(r.records.size(), 7u);
+  ASSERT_EQ(r.records.size(), 9u);
   for (int i = 0; i < 6; ++i) {
     SCOPED_TRACE(absl::StrCat("composed ", i));
     const connector::v1::ComposedMessage& c = sent[static_cast<size_t>(i)].composed();
@@ -928,8 +960,8 @@ TEST_P(StreamRecordsTest, WrittenRecordsStreamBackFieldForField) {
   // the same bodies, and no attachment bytes.
   StreamResult texts = Stream(Inline(MakeConnection(), "SELECT uid, text_body, html_body"));
   ASSERT_TRUE(texts.status.ok()) << texts.status.error_message();
-  ASSERT_EQ(texts.records.size(), 7u);
-  for (size_t i = 0; i < 7; ++i) {
+  ASSERT_EQ(texts.records.size(), 9u);
+  for (size_t i = 0; i < 9; ++i) {
     EXPECT_EQ(texts.records[i].fields().at("text_body").string_value(),
               r.records[i].fields().at("text_body").string_value()) << i;
     EXPECT_EQ(texts.records[i].fields().at("html_body").kind_case(),
@@ -938,6 +970,14 @@ TEST_P(StreamRecordsTest, WrittenRecordsStreamBackFieldForField) {
               r.records[i].fields().at("html_body").string_value()) << i;
     EXPECT_EQ(texts.records[i].defects_size(), 0) << i;
   }
+  const auto& big_attachments = r.records[7].fields().at("attachments").attachment_list().attachments();
+  ASSERT_EQ(big_attachments.size(), 1);
+  EXPECT_EQ(big_attachments[0].size(), blob.size());
+  EXPECT_EQ(big_attachments[0].sha256(), Sha256Hex(blob));
+  const auto& raw_attachments = r.records[8].fields().at("attachments").attachment_list().attachments();
+  ASSERT_EQ(raw_attachments.size(), 1);
+  EXPECT_EQ(raw_attachments[0].sha256(), Sha256Hex(blob));
+  EXPECT_EQ(r.records[8].fields().at("message_id").string_value(), "<big-raw@example.com>");
   EXPECT_EQ(r.records[6].fields().at("subject").string_value(), plain.subject);
   EXPECT_EQ(r.records[6].fields().at("message_id").string_value(), plain.message_id);
 
