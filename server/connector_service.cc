@@ -11,6 +11,7 @@
 #include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
 #include "server/acknowledge.h"
+#include "server/cancel_watcher.h"
 #include "server/connection_validation.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -302,7 +303,12 @@ grpc::Status ConnectorService::TestConnection(grpc::ServerContext* context,
   }
   const absl::Time deadline = DeadlineOf(*context);
   absl::StatusOr<connector::v1::TestConnectionResponse> result =
-      RunConnectionTest(connection, deadline, [context] { return context->IsCancelled(); });
+      [&] {
+        StreamControl control;
+        CancelWatcher watcher(context, &control);
+        return RunConnectionTest(connection, deadline, [context] { return context->IsCancelled(); },
+                                 &control);
+      }();
   if (!result.ok()) return Finish("TestConnection", subject, result.status());
   *response = *std::move(result);
   if (response->ok()) {
@@ -330,9 +336,11 @@ grpc::Status ConnectorService::TestQuery(grpc::ServerContext* context,
                                                               "; use 0 (default 5) to 100")}}));
   }
   const std::string query = request->has_query() ? request->query() : connection->query();
+  StreamControl control;
+  CancelWatcher watcher(context, &control);
   absl::StatusOr<connector::v1::TestQueryResponse> result = RunTestQuery(
       *connection, query, request->sample_size() == 0 ? 5 : request->sample_size(),
-      DeadlineOf(*context));
+      DeadlineOf(*context), &control);
   if (!result.ok()) return Finish("TestQuery", subject, result.status());
   *response = *std::move(result);
   return Finish("TestQuery", subject, absl::OkStatus());

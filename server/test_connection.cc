@@ -111,6 +111,10 @@ class StageRunner {
           absl::StrCat("the call's deadline passed during stage ", name));
       return false;
     }
+    if (cancelled_ && cancelled_()) {
+      interrupted_ = absl::CancelledError(absl::StrCat("TestConnection was cancelled during stage ", name));
+      return false;
+    }
     failure_ = detail.status();
     failed_stage_ = std::string(name);
     return false;
@@ -139,7 +143,8 @@ class StageRunner {
 }  // namespace
 
 absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, absl::Time deadline,
-                                                         const std::function<bool()>& cancelled) {
+                                                         const std::function<bool()>& cancelled,
+                                                         StreamControl* control) {
   TestConnectionResponse response;
   response.set_host(c.effective_host());
   response.set_port(c.effective_port());
@@ -157,7 +162,16 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
 
   StageRunner runner(&response, deadline, cancelled);
   std::unique_ptr<imap::Transport> transport;
+  imap::Transport* attached = nullptr;
   std::unique_ptr<imap::Session> session;
+  // Declared after the session, so it detaches before the transport dies.
+  struct Detacher {
+    StreamControl* control;
+    imap::Transport** transport;
+    ~Detacher() {
+      if (control != nullptr && *transport != nullptr) control->Detach(*transport);
+    }
+  } detacher{control, &attached};
   bool preauth = false;
   auto record_capabilities = [&] {
     response.clear_capabilities();
@@ -169,6 +183,10 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
         imap::DialTcp(c.effective_host(), c.effective_port(), wait_until());
     if (!t.ok()) return t.status();
     transport = *std::move(t);
+    if (control != nullptr) {
+      attached = transport.get();  // the session keeps this object; detached at the end
+      control->Attach(attached);
+    }
     return absl::StrCat("connected to ", transport->PeerAddress());
   });
   if (ok && implicit_tls) {

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "connector/v1/connector.pb.h"
+#include "server/record_stream.h"
 
 namespace server {
 
@@ -19,9 +20,10 @@ namespace server {
 // DEADLINE_EXCEEDED when `deadline` (the RPC's) passed and CANCELLED when
 // `cancelled` returned true between stages.
 // REQUIRES: `connection` passed ValidateConnection.
+// `control` (optional) interrupts the connection when cancelled.
 absl::StatusOr<connector::v1::TestConnectionResponse> RunConnectionTest(
     const connector::v1::Connection& connection, absl::Time deadline,
-    const std::function<bool()>& cancelled);
+    const std::function<bool()>& cancelled, StreamControl* control = nullptr);
 
 }  // namespace server
 

@@ -31,6 +31,10 @@ std::string QuotedFolder(absl::string_view folder) { return absl::StrCat("\"", f
 
 }  // namespace
 
+absl::StatusOr<TestQueryResponse> RunTestQueryAttached(const connector::v1::Connection& c,
+                                                       absl::string_view text, int sample_size,
+                                                       absl::Time deadline, StreamControl* control);
+
 absl::StatusOr<imap::query::Plan> CompileQuery(absl::string_view text) {
   absl::StatusOr<imap::query::Query> query = imap::query::ParseQuery(text);
   if (!query.ok()) return InvalidFields({{"query", std::string(query.status().message())}});
@@ -41,7 +45,17 @@ absl::StatusOr<imap::query::Plan> CompileQuery(absl::string_view text) {
 
 absl::StatusOr<TestQueryResponse> RunTestQuery(const connector::v1::Connection& c,
                                                absl::string_view text, int sample_size,
-                                               absl::Time deadline) {
+                                               absl::Time deadline, StreamControl* control) {
+  absl::StatusOr<TestQueryResponse> result = RunTestQueryAttached(c, text, sample_size, deadline, control);
+  if (!result.ok() && control != nullptr && control->cancelled()) {
+    return absl::CancelledError("TestQuery was cancelled");
+  }
+  return result;
+}
+
+absl::StatusOr<TestQueryResponse> RunTestQueryAttached(const connector::v1::Connection& c,
+                                                       absl::string_view text, int sample_size,
+                                                       absl::Time deadline, StreamControl* control) {
   TestQueryResponse response;
   absl::Time start = absl::Now();
   absl::StatusOr<imap::query::Plan> plan = CompileQuery(text);
@@ -57,6 +71,15 @@ absl::StatusOr<TestQueryResponse> RunTestQuery(const connector::v1::Connection& 
   absl::StatusOr<std::unique_ptr<imap::Session>> session = OpenSession(c, deadline, &steps);
   for (TimedStep& s : steps) AddStep(&response, s.name, s.duration, std::move(s.detail));
   if (!session.ok()) return session.status();
+  // Detached (by the guard) before the session goes away.
+  struct Attachment {
+    StreamControl* control;
+    imap::Transport* transport;
+    ~Attachment() {
+      if (control != nullptr) control->Detach(transport);
+    }
+  } attached{control, &(*session)->transport()};
+  if (control != nullptr) control->Attach(attached.transport);
 
   start = absl::Now();
   absl::StatusOr<std::vector<std::string>> folders =

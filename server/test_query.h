@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "connector/v1/connector.pb.h"
 #include "imap/query/compiler.h"
+#include "server/record_stream.h"
 
 namespace server {
 
@@ -22,9 +23,10 @@ absl::StatusOr<imap::query::Plan> CompileQuery(absl::string_view query);
 // `sample_size` records. Errors: INVALID_ARGUMENT for the query; the IMAP
 // step's error, its name in front ("login: ...", "SEARCH in \"INBOX\": ...").
 // REQUIRES: `connection` passed ValidateConnection.
+// `control` (optional) interrupts the IMAP connection when cancelled.
 absl::StatusOr<connector::v1::TestQueryResponse> RunTestQuery(
     const connector::v1::Connection& connection, absl::string_view query, int sample_size,
-    absl::Time deadline);
+    absl::Time deadline, StreamControl* control = nullptr);
 
 }  // namespace server
 

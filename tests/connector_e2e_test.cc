@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <thread>
 #include <set>
 #include <string>
 
@@ -454,6 +455,30 @@ TEST_F(ConnectorE2eTest, CallDeadlineIsHonoured) {
     absl::SleepFor(absl::Milliseconds(20));  // polling the log for a condition
   }
   EXPECT_THAT(server_->log(), HasSubstr("TestConnection 'slow (inline)': DEADLINE_EXCEEDED"));
+}
+
+TEST_F(ConnectorE2eTest, ClientCancellationStopsTheImapWaitAtOnce) {
+  SilentServer silent;
+  Connection c = GoodConnection("hanging");
+  c.set_server_url(absl::StrCat("imap://localhost:", silent.port()));
+  c.set_timeout_ms(600000);  // the IMAP wait alone would last ten minutes
+  grpc::ClientContext ctx;
+  connector::v1::TestConnectionRequest request;
+  *request.mutable_connection() = c;
+  TestConnectionResponse response;
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(500));  // let the call reach the greeting wait
+    ctx.TryCancel();
+  });
+  grpc::Status s = stub_->TestConnection(&ctx, request, &response);
+  canceller.join();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED);
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (server_->log().find("TestConnection 'hanging (inline)': CANCELLED") == std::string::npos &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));  // polling the log for a condition
+  }
+  EXPECT_THAT(server_->log(), HasSubstr("TestConnection 'hanging (inline)': CANCELLED"));
 }
 
 TEST_F(ConnectorE2eTest, InactiveAndUnknownConnections) {
