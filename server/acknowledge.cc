@@ -23,10 +23,18 @@ absl::StatusOr<AckResult> RunAcknowledge(const connector::v1::Connection& connec
                                          const imap::records::Cursor& previous,
                                          const imap::records::Cursor& cursor,
                                          const connector::v1::PostActions& actions,
-                                         absl::Time deadline) {
+                                         absl::Time deadline, StreamControl* control) {
   AckResult result;
   result.acknowledged = previous;
   std::unique_ptr<imap::Session> session;
+  // Declared after the session: detaches before the transport goes away.
+  struct Detacher {
+    StreamControl* control;
+    std::unique_ptr<imap::Session>* session;
+    ~Detacher() {
+      if (control != nullptr && *session != nullptr) control->Detach(&(*session)->transport());
+    }
+  } detacher{control, &session};
   std::vector<std::string> flags;
   if (actions.mark_seen()) flags.push_back("\\Seen");
   for (const std::string& k : actions.add_keywords()) flags.push_back(k);
@@ -39,6 +47,7 @@ absl::StatusOr<AckResult> RunAcknowledge(const connector::v1::Connection& connec
     if (HasPostActions(actions)) {
       if (session == nullptr) {
         IMAPC_ASSIGN_OR_RETURN(session, OpenSession(connection, deadline));
+        if (control != nullptr) control->Attach(&session->transport());
       }
       imap::records::RunOptions options;
       options.read_write = true;

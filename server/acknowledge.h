@@ -13,6 +13,7 @@
 #include "connector/v1/connector.pb.h"
 #include "imap/query/compiler.h"
 #include "imap/records/cursor.h"
+#include "server/record_stream.h"
 
 namespace server {
 
@@ -32,13 +33,14 @@ bool HasPostActions(const connector::v1::PostActions& actions);
 // FAILED_PRECONDITION if a folder's UIDVALIDITY is not the cursor's (the
 // UIDs would name other messages: nothing is changed in that folder), or
 // the server lacks what delete needs (UIDPLUS); the IMAP error otherwise.
+// `control` (optional) interrupts the IMAP connection when cancelled.
 // REQUIRES: `connection` validated; `actions` validated.
 absl::StatusOr<AckResult> RunAcknowledge(const connector::v1::Connection& connection,
                                          const imap::query::Plan& plan,
                                          const imap::records::Cursor& previous,
                                          const imap::records::Cursor& cursor,
                                          const connector::v1::PostActions& actions,
-                                         absl::Time deadline);
+                                         absl::Time deadline, StreamControl* control = nullptr);
 
 }  // namespace server
 

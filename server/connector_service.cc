@@ -460,7 +460,12 @@ grpc::Status ConnectorService::Acknowledge(grpc::ServerContext* context,
     if (last.ok()) previous = *std::move(last);
   }
   absl::StatusOr<AckResult> result =
-      RunAcknowledge(*connection, *plan, previous, *cursor, actions, DeadlineOf(*context));
+      [&] {
+        StreamControl control;
+        CancelWatcher watcher(context, &control);
+        return RunAcknowledge(*connection, *plan, previous, *cursor, actions, DeadlineOf(*context),
+                              &control);
+      }();
   if (!result.ok()) return Finish("Acknowledge", subject, result.status());
   const std::string encoded = result->acknowledged.Encode();
   if (stored) {
@@ -506,6 +511,8 @@ grpc::Status ConnectorService::WriteRecords(
   if (folder.empty()) folder = connection->default_folder();
   connector::v1::WriteRecordsRequest next;
   bool misplaced_options = false;
+  StreamControl control;
+  CancelWatcher watcher(context, &control);
   absl::StatusOr<connector::v1::WriteRecordsResponse> result = RunWrite(
       *connection, folder, options, DeadlineOf(*context), [&](connector::v1::OutgoingMessage* m) {
         while (reader->Read(&next)) {
@@ -516,7 +523,8 @@ grpc::Status ConnectorService::WriteRecords(
           misplaced_options = true;  // reported below; the messages still count
         }
         return false;
-      });
+      },
+      &control);
   if (!result.ok()) return Finish("WriteRecords", subject, result.status());
   *response = *std::move(result);
   if (misplaced_options) LogWarning(absl::StrCat("WriteRecords '", subject, "': options after the first request were ignored"));

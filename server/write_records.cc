@@ -81,11 +81,14 @@ void SetError(WriteResult* r, const absl::Status& s) {
 class Writer {
  public:
   Writer(const connector::v1::Connection& c, std::string folder, const connector::v1::WriteOptions& o,
-         absl::Time deadline)
-      : connection_(c), folder_(std::move(folder)), options_(o), deadline_(deadline) {}
+         absl::Time deadline, StreamControl* control)
+      : connection_(c), folder_(std::move(folder)), options_(o), deadline_(deadline), control_(control) {}
+  ~Writer() { Drop(); }
 
   absl::Status Open() {
+    Drop();
     IMAPC_ASSIGN_OR_RETURN(session_, OpenSession(connection_, deadline_));
+    if (control_ != nullptr) control_->Attach(&session_->transport());
     absl::StatusOr<imap::MailboxInfo> box = session_->Examine(folder_);
     if (!box.ok() && box.status().code() == absl::StatusCode::kNotFound && options_.create_folder()) {
       IMAPC_RETURN_IF_ERROR(imap::Annotate(session_->Create(folder_), absl::StrCat("creating \"", folder_, "\"")));
@@ -175,16 +178,26 @@ class Writer {
         SetError(result, s);
         return;
       }
-      session_.reset();  // dropped: reconnect and try once more
+      if (control_ != nullptr && control_->cancelled()) {
+        SetError(result, absl::CancelledError("the call was cancelled"));
+        return;
+      }
+      Drop();  // dropped: reconnect and try once more
     }
     SetError(result, absl::UnavailableError("the IMAP connection dropped twice while writing this message"));
   }
 
   void Close() {
     if (session_ != nullptr) (void)session_->Logout();
+    Drop();
   }
 
  private:
+  void Drop() {
+    if (session_ != nullptr && control_ != nullptr) control_->Detach(&session_->transport());
+    session_.reset();
+  }
+
   absl::StatusOr<bool> Exists(const std::string& message_id) {
     if (written_ids_.count(message_id) > 0) return true;
     // SEARCH sees what this session appended once the folder is synced.
@@ -199,6 +212,7 @@ class Writer {
   const std::string folder_;
   const connector::v1::WriteOptions& options_;
   const absl::Time deadline_;
+  StreamControl* const control_;
   std::unique_ptr<imap::Session> session_;
   std::set<std::string> written_ids_;
 };
@@ -218,10 +232,11 @@ absl::StatusOr<std::string> TargetFolderOf(const std::string& query) {
 absl::StatusOr<connector::v1::WriteRecordsResponse> RunWrite(const connector::v1::Connection& connection,
                                                              const std::string& folder,
                                                              const connector::v1::WriteOptions& options,
-                                                             absl::Time deadline, const NextMessage& next) {
+                                                             absl::Time deadline, const NextMessage& next,
+                                                             StreamControl* control) {
   connector::v1::WriteRecordsResponse response;
   response.set_folder(folder);
-  Writer writer(connection, folder, options, deadline);
+  Writer writer(connection, folder, options, deadline, control);
   IMAPC_RETURN_IF_ERROR(writer.Open());
   OutgoingMessage message;
   for (int index = 0; next(&message); ++index) {
