@@ -299,6 +299,10 @@ class MessageReader::Builder : public MultipartHandler {
       } else if (name == "subject" && !have_subject) {
         have_subject = true;
         record_.subject = DecodeHeaderText(f.value, defects, where);
+        if (options_.keep_header_list) {
+          record_.headers.push_back({f.name, record_.subject});
+          continue;
+        }
       } else if (name == "date" && !have_date) {
         have_date = true;
         record_.date = ParseDate(f.value, defects);
@@ -312,7 +316,9 @@ class MessageReader::Builder : public MultipartHandler {
           record_.references.push_back(std::string(id));
         }
       }
-      record_.headers.push_back({f.name, DecodeHeaderText(f.value, nullptr, where)});
+      if (options_.keep_header_list) {
+        record_.headers.push_back({f.name, DecodeHeaderText(f.value, nullptr, where)});
+      }
     }
   }
 

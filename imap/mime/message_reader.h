@@ -76,6 +76,10 @@ struct ReaderOptions {
   bool keep_attachment_content = false;
   // Attachments larger than this are not kept even when asked (defect).
   uint64_t max_kept_attachment_bytes = 64u << 20;
+  // Fill MessageRecord::headers (every top-level header, decoded). Off
+  // saves decoding headers nobody reads; the named fields (subject, from,
+  // ...) are filled either way.
+  bool keep_header_list = true;
 };
 
 // Not thread-safe; one reader per message.

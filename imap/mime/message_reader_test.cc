@@ -204,5 +204,20 @@ TEST(MessageReaderTest, BrokenMessagesStillGiveRecords) {
   }
 }
 
+TEST(MessageReaderTest, HeaderListCanBeLeftOut) {
+  const std::string message =
+      "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\nX-Mailer: =?utf-8?q?Caf=C3=A9?=\r\nFrom: a@example.com\r\n\r\nhi\r\n";
+  MessageRecord full = ReadMessage(message);
+  ASSERT_EQ(full.headers.size(), 3u);
+  EXPECT_EQ(full.headers[0].value, "Grüße");
+  EXPECT_EQ(full.headers[1].value, "Café");
+  ReaderOptions lean;
+  lean.keep_header_list = false;
+  MessageRecord r = ReadMessage(message, lean);
+  EXPECT_TRUE(r.headers.empty());
+  EXPECT_EQ(r.subject, "Grüße");  // the named fields are still read
+  ASSERT_EQ(r.from.size(), 1u);
+}
+
 }  // namespace
 }  // namespace imap::mime

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "imap/query/evaluator.h"
 #include "imap/query/schema.h"
 #include "imap/wire/command_writer.h"
 
@@ -423,6 +424,12 @@ absl::StatusOr<Plan> Compile(const Query& query) {
     plan.search = {{false, "ALL"}};
   }
 
+  plan.needs_header_list =
+      std::find(plan.columns.begin(), plan.columns.end(), "headers") != plan.columns.end();
+  if (plan.residual.has_value()) {
+    const std::vector<std::string> used = FieldsUsed(*plan.residual);
+    plan.needs_header_list |= std::find(used.begin(), used.end(), "header") != used.end();
+  }
   Needs need;
   for (const std::string& c : plan.columns) Need(c, "", &need);
   if (plan.residual.has_value()) NeedForExpr(*plan.residual, &need);

@@ -48,6 +48,9 @@ struct Plan {
   // fetch_items asks for BODYSTRUCTURE, and the runner fetches just the
   // parts a mail client would show (BODY.PEEK[1.1] ...), not attachments.
   bool text_parts_only = false;
+  // Whether the records need every header decoded (the headers column, or
+  // a header('X') condition checked on the client).
+  bool needs_header_list = false;
   bool descending = false;
   absl::optional<uint64_t> limit;
 };

@@ -116,6 +116,10 @@ TEST(QueryCompilerTest, FetchOnlyWhatTheColumnsNeed) {
   EXPECT_EQ(MustCompile("SELECT date WHERE header('List-Id') LIKE 'x%y'").fetch_items,
             "(UID BODY.PEEK[HEADER.FIELDS (DATE LIST-ID)])");
   EXPECT_EQ(MustCompile("SELECT uid, headers").fetch_items, "(UID BODY.PEEK[HEADER])");
+  // Every header is decoded only when something reads the list.
+  EXPECT_TRUE(MustCompile("SELECT uid, headers").needs_header_list);
+  EXPECT_TRUE(MustCompile("SELECT uid WHERE header('List-Id') LIKE 'x%y'").needs_header_list);
+  EXPECT_FALSE(MustCompile("SELECT uid, subject, text_body").needs_header_list);
 
   EXPECT_EQ(MustCompile("SELECT uid, size").fetch_items, "(UID RFC822.SIZE)");
   EXPECT_EQ(MustCompile("SELECT uid WHERE internal_date > '2024-01-01'").fetch_items,

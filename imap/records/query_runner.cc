@@ -197,6 +197,8 @@ absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::st
   }
   IMAPC_ASSIGN_OR_RETURN(std::unique_ptr<FetchStream> stream,
                          session.UidFetch({uids}, plan.fetch_items));
+  mime::ReaderOptions reader_options = options.reader;
+  reader_options.keep_header_list = reader_options.keep_header_list && plan.needs_header_list;
   std::unique_ptr<mime::MessageReader> reader;
   std::string raw;
   while (true) {
@@ -204,7 +206,7 @@ absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::st
     if (event == FetchStream::Event::kDone) return absl::OkStatus();
     if (event == FetchStream::Event::kBody) {
       // A large message or header: stream it into the MIME reader.
-      reader = std::make_unique<mime::MessageReader>(options.reader);
+      reader = std::make_unique<mime::MessageReader>(reader_options);
       raw.clear();
       char buf[64 * 1024];
       while (true) {
@@ -234,7 +236,7 @@ absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::st
     for (const wire::BodySection& section : attrs->sections) {
       if (reader == nullptr && section.data.has_value() &&
           (section.section.empty() || absl::StartsWith(section.section, "HEADER"))) {
-        reader = std::make_unique<mime::MessageReader>(options.reader);
+        reader = std::make_unique<mime::MessageReader>(reader_options);
         reader->Feed(*section.data);
         if (options.keep_raw) raw = *section.data;
       }
