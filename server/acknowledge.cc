@@ -1,6 +1,7 @@
 #include "server/acknowledge.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,13 +29,7 @@ absl::StatusOr<AckResult> RunAcknowledge(const connector::v1::Connection& connec
   result.acknowledged = previous;
   std::unique_ptr<imap::Session> session;
   // Declared after the session: detaches before the transport goes away.
-  struct Detacher {
-    StreamControl* control;
-    std::unique_ptr<imap::Session>* session;
-    ~Detacher() {
-      if (control != nullptr && *session != nullptr) control->Detach(&(*session)->transport());
-    }
-  } detacher{control, &session};
+  std::optional<AttachedTransport> attached;
   std::vector<std::string> flags;
   if (actions.mark_seen()) flags.push_back("\\Seen");
   for (const std::string& k : actions.add_keywords()) flags.push_back(k);
@@ -47,7 +42,7 @@ absl::StatusOr<AckResult> RunAcknowledge(const connector::v1::Connection& connec
     if (HasPostActions(actions)) {
       if (session == nullptr) {
         IMAPC_ASSIGN_OR_RETURN(session, OpenSession(connection, deadline));
-        if (control != nullptr) control->Attach(&session->transport());
+        attached.emplace(control, &session->transport());
       }
       imap::records::RunOptions options;
       options.read_write = true;

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "imap/query/parser.h"
 #include "imap/session/transport.h"
+#include "imap/wire/command_writer.h"
 #include "imap/util/utf8.h"
 #include "server/datetime_format.h"
 #include "server/server_url.h"
@@ -68,18 +69,9 @@ class Checker {
   std::vector<FieldViolation> violations_;
 };
 
-// Keywords are IMAP atoms (RFC 3501 flag-keyword) that do not start with
-// a backslash, which is reserved for system flags.
-bool IsKeyword(absl::string_view k) {
-  if (k.empty() || k.size() > 200 || k[0] == '\\') return false;
-  for (char ch : k) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c >= 0x7f || absl::string_view("(){%*\"\\]").find(ch) != absl::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
+// Keywords are IMAP atoms (RFC 3501 flag-keyword); atoms cannot contain
+// the backslash that marks system flags.
+bool IsKeyword(absl::string_view k) { return k.size() <= 200 && imap::wire::IsAtom(k); }
 
 void CheckPostActions(const connector::v1::PostActions& a, absl::string_view field, Checker& check) {
   for (int i = 0; i < a.add_keywords_size(); ++i) {

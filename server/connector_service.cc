@@ -163,14 +163,13 @@ ConnectorService::ConnectorService(ConnectionStore* store, std::string agent, St
     : store_(store), agent_(std::move(agent)), tuning_(tuning), auth_(std::move(auth)) {}
 
 absl::StatusOr<Connection> ConnectorService::Resolve(const connector::v1::ConnectionRef& ref,
-                                                     std::string* subject) const {
+                                                     std::string* subject,
+                                                     const RefFields& fields) const {
   Connection connection;
   switch (ref.target_case()) {
     case connector::v1::ConnectionRef::kName: {
       *subject = ref.name();
-      if (absl::Status s = RequireName(ref.name()); !s.ok()) {
-        return InvalidFields({{"connection.name", "is required"}});
-      }
+      if (ref.name().empty()) return InvalidFields({{fields.name, "is required"}});
       absl::StatusOr<Connection> stored = store_->Get(ref.name());
       if (!stored.ok()) return stored.status();
       connection = *std::move(stored);
@@ -180,14 +179,14 @@ absl::StatusOr<Connection> ConnectorService::Resolve(const connector::v1::Connec
       *subject = absl::StrCat(ref.connection().name(), " (inline)");
       ValidationContext validation;
       validation.agent = agent_;
-      validation.field_prefix = "connection.connection";
+      validation.field_prefix = fields.inline_prefix;
       absl::StatusOr<ValidConnection> valid = ValidateConnection(ref.connection(), validation);
       if (!valid.ok()) return valid.status();
       connection = std::move(valid->connection);
       break;
     }
     default:
-      return InvalidFields({{"connection", "give a connection name or an inline connection"}});
+      return InvalidFields({{fields.target, "give a connection name or an inline connection"}});
   }
   if (!connection.is_active()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -266,41 +265,15 @@ grpc::Status ConnectorService::TestConnection(grpc::ServerContext* context,
   if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
     return Finish("TestConnection", "", denied);
   }
-  Connection connection;
+  connector::v1::ConnectionRef ref;
+  if (request->target_case() == connector::v1::TestConnectionRequest::kName) ref.set_name(request->name());
+  if (request->target_case() == connector::v1::TestConnectionRequest::kConnection) {
+    *ref.mutable_connection() = request->connection();
+  }
   std::string subject;
-  switch (request->target_case()) {
-    case connector::v1::TestConnectionRequest::kName: {
-      subject = request->name();
-      if (absl::Status s = RequireName(request->name()); !s.ok()) return ToGrpcStatus(s);
-      absl::StatusOr<Connection> stored = store_->Get(request->name());
-      if (!stored.ok()) return Finish("TestConnection", subject, stored.status());
-      connection = *std::move(stored);
-      break;
-    }
-    case connector::v1::TestConnectionRequest::kConnection: {
-      subject = absl::StrCat(request->connection().name(), " (inline)");
-      ValidationContext validation;
-      validation.agent = agent_;
-      absl::StatusOr<ValidConnection> valid = ValidateConnection(request->connection(), validation);
-      if (!valid.ok()) return Finish("TestConnection", subject, valid.status());
-      connection = std::move(valid->connection);
-      break;
-    }
-    default:
-      return ToGrpcStatus(InvalidFields({{"target", "give a connection name or an inline connection"}}));
-  }
-  if (!connection.is_active()) {
-    return Finish("TestConnection", subject,
-                  absl::FailedPreconditionError(absl::StrCat(
-                      "connection '", connection.name(),
-                      "' is inactive (is_active = false); activate it with Configure first")));
-  }
-  if (connection.cloud_agent() != agent_) {
-    return Finish("TestConnection", subject,
-                  absl::FailedPreconditionError(absl::StrCat(
-                      "connection '", connection.name(), "' belongs to agent '",
-                      connection.cloud_agent(), "', this server is agent '", agent_, "'")));
-  }
+  absl::StatusOr<Connection> resolved = Resolve(ref, &subject, kTestConnectionFields);
+  if (!resolved.ok()) return Finish("TestConnection", subject, resolved.status());
+  const Connection& connection = *resolved;
   const absl::Time deadline = DeadlineOf(*context);
   absl::StatusOr<connector::v1::TestConnectionResponse> result =
       [&] {

@@ -63,11 +63,22 @@ class ConnectorService final
                            connector::v1::AcknowledgeResponse* response) override;
 
  private:
+  // Field names for a request's connection in BadRequest violations.
+  struct RefFields {
+    const char* name;           // the name, when it is missing
+    const char* inline_prefix;  // an inline connection's fields
+    const char* target;         // neither given
+  };
+  static constexpr RefFields kRefFields = {"connection.name", "connection.connection", "connection"};
+  // TestConnectionRequest predates ConnectionRef: its oneof is top-level.
+  static constexpr RefFields kTestConnectionFields = {"name", "connection", "target"};
+
   // The connection a request names (stored) or carries (inline, validated),
   // refused with FAILED_PRECONDITION when inactive or for another agent.
   // `subject` receives a name for logs.
   absl::StatusOr<connector::v1::Connection> Resolve(const connector::v1::ConnectionRef& ref,
-                                                    std::string* subject) const;
+                                                    std::string* subject,
+                                                    const RefFields& fields = kRefFields) const;
 
   ConnectionStore* store_;
   const std::string agent_;

@@ -78,6 +78,26 @@ class StreamControl {
   std::vector<imap::Transport*> transports_ ABSL_GUARDED_BY(mu_);
 };
 
+// Attaches `transport` to `control` for the life of this object (nothing
+// when `control` is null). Declare it after the session that owns the
+// transport, so that it detaches before the transport goes away.
+class AttachedTransport {
+ public:
+  AttachedTransport(StreamControl* control, imap::Transport* transport)
+      : control_(control), transport_(transport) {
+    if (control_ != nullptr) control_->Attach(transport_);
+  }
+  ~AttachedTransport() {
+    if (control_ != nullptr) control_->Detach(transport_);
+  }
+  AttachedTransport(const AttachedTransport&) = delete;
+  AttachedTransport& operator=(const AttachedTransport&) = delete;
+
+ private:
+  StreamControl* const control_;
+  imap::Transport* const transport_;
+};
+
 // Receives batches. Send() may block until the consumer is ready for the
 // next batch; it returns CANCELLED (or another error) when the consumer is
 // gone, which ends the stream.

@@ -1,6 +1,7 @@
 #include "server/test_connection.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -162,16 +163,9 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
 
   StageRunner runner(&response, deadline, cancelled);
   std::unique_ptr<imap::Transport> transport;
-  imap::Transport* attached = nullptr;
   std::unique_ptr<imap::Session> session;
   // Declared after the session, so it detaches before the transport dies.
-  struct Detacher {
-    StreamControl* control;
-    imap::Transport** transport;
-    ~Detacher() {
-      if (control != nullptr && *transport != nullptr) control->Detach(*transport);
-    }
-  } detacher{control, &attached};
+  std::optional<AttachedTransport> attached;
   bool preauth = false;
   auto record_capabilities = [&] {
     response.clear_capabilities();
@@ -183,10 +177,7 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
         imap::DialTcp(c.effective_host(), c.effective_port(), wait_until());
     if (!t.ok()) return t.status();
     transport = *std::move(t);
-    if (control != nullptr) {
-      attached = transport.get();  // the session keeps this object; detached at the end
-      control->Attach(attached);
-    }
+    attached.emplace(control, transport.get());  // the session keeps this object
     return absl::StrCat("connected to ", transport->PeerAddress());
   });
   if (ok && implicit_tls) {

@@ -71,15 +71,7 @@ absl::StatusOr<TestQueryResponse> RunTestQueryAttached(const connector::v1::Conn
   absl::StatusOr<std::unique_ptr<imap::Session>> session = OpenSession(c, deadline, &steps);
   for (TimedStep& s : steps) AddStep(&response, s.name, s.duration, std::move(s.detail));
   if (!session.ok()) return session.status();
-  // Detached (by the guard) before the session goes away.
-  struct Attachment {
-    StreamControl* control;
-    imap::Transport* transport;
-    ~Attachment() {
-      if (control != nullptr) control->Detach(transport);
-    }
-  } attached{control, &(*session)->transport()};
-  if (control != nullptr) control->Attach(attached.transport);
+  const AttachedTransport attached(control, &(*session)->transport());
 
   start = absl::Now();
   absl::StatusOr<std::vector<std::string>> folders =

@@ -1,6 +1,7 @@
 #include "server/write_records.h"
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "imap/session/session.h"
 #include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
+#include "imap/wire/command_writer.h"
 #include "server/imap_connect.h"
 #include "server/test_query.h"
 
@@ -21,17 +23,13 @@ namespace {
 using connector::v1::OutgoingMessage;
 using connector::v1::WriteResult;
 
+// A system flag APPEND may set, or a keyword atom.
 bool IsStoredFlag(const std::string& f) {
   static constexpr absl::string_view kSystem[] = {"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"};
   for (absl::string_view s : kSystem) {
     if (absl::EqualsIgnoreCase(f, s)) return true;
   }
-  if (f.empty() || f.size() > 200 || f[0] == '\\') return false;
-  for (char c : f) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || absl::string_view("(){%*\"\\]").find(c) != absl::string_view::npos) return false;
-  }
-  return true;
+  return f.size() <= 200 && imap::wire::IsAtom(f);
 }
 
 std::vector<imap::mime::ComposeAddress> Addresses(google::protobuf::RepeatedPtrField<connector::v1::Address>* list) {
@@ -88,7 +86,7 @@ class Writer {
   absl::Status Open() {
     Drop();
     IMAPC_ASSIGN_OR_RETURN(session_, OpenSession(connection_, deadline_));
-    if (control_ != nullptr) control_->Attach(&session_->transport());
+    attached_.emplace(control_, &session_->transport());
     absl::StatusOr<imap::MailboxInfo> box = session_->Examine(folder_);
     if (!box.ok() && box.status().code() == absl::StatusCode::kNotFound && options_.create_folder()) {
       IMAPC_RETURN_IF_ERROR(imap::Annotate(session_->Create(folder_), absl::StrCat("creating \"", folder_, "\"")));
@@ -194,14 +192,13 @@ class Writer {
 
  private:
   void Drop() {
-    if (session_ != nullptr && control_ != nullptr) control_->Detach(&session_->transport());
+    attached_.reset();  // before the transport goes
     session_.reset();
   }
 
   absl::StatusOr<bool> Exists(const std::string& message_id) {
+    // What this call appended is known here; SEARCH answers for the rest.
     if (written_ids_.count(message_id) > 0) return true;
-    // SEARCH sees what this session appended once the folder is synced.
-    IMAPC_RETURN_IF_ERROR(session_->Noop());
     imap::Session::SearchCriteria c;
     c.Key("HEADER Message-ID").String(message_id);
     IMAPC_ASSIGN_OR_RETURN(imap::wire::UidSet found, session_->UidSearch(c));
@@ -214,6 +211,7 @@ class Writer {
   const absl::Time deadline_;
   StreamControl* const control_;
   std::unique_ptr<imap::Session> session_;
+  std::optional<AttachedTransport> attached_;
   std::set<std::string> written_ids_;
 };
 
