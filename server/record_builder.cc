@@ -113,31 +113,36 @@ connector::v1::Record BuildRecord(const imap::records::FetchedMessage& m,
     } else if (r == nullptr) {
       continue;  // a header or body column the fetch did not read: null
     } else if (name == "message_id") {
-      if (!r->message_id.empty()) v.set_string_value(r->message_id);
+      // Header columns: null when the message lacks the field (the proto's
+      // Value says so), the value (maybe "" or an empty list) when it has it.
+      if (r->present.message_id) v.set_string_value(r->message_id);
     } else if (name == "subject") {
-      v.set_string_value(r->subject);
+      if (r->present.subject) v.set_string_value(r->subject);
     } else if (name == "from") {
-      SetAddresses(r->from, &v);
+      if (r->present.from) SetAddresses(r->from, &v);
     } else if (name == "sender") {
-      SetAddresses(r->sender, &v);
+      if (r->present.sender) SetAddresses(r->sender, &v);
     } else if (name == "to") {
-      SetAddresses(r->to, &v);
+      if (r->present.to) SetAddresses(r->to, &v);
     } else if (name == "cc") {
-      SetAddresses(r->cc, &v);
+      if (r->present.cc) SetAddresses(r->cc, &v);
     } else if (name == "bcc") {
-      SetAddresses(r->bcc, &v);
+      if (r->present.bcc) SetAddresses(r->bcc, &v);
     } else if (name == "reply_to") {
-      SetAddresses(r->reply_to, &v);
+      if (r->present.reply_to) SetAddresses(r->reply_to, &v);
     } else if (name == "date") {
+      // Also null when the field is there but unreadable (a defect says so).
       if (r->date.utc.has_value()) {
         SetTimestamp(*r->date.utc, datetime_format, v.mutable_timestamp_value());
         v.mutable_timestamp_value()->set_original(r->date.raw);
       }
     } else if (name == "in_reply_to") {
-      if (!r->in_reply_to.empty()) v.set_string_value(r->in_reply_to);
+      if (r->present.in_reply_to) v.set_string_value(r->in_reply_to);
     } else if (name == "references") {
-      connector::v1::StringList* list = v.mutable_string_list();
-      for (const std::string& id : r->references) list->add_values(id);
+      if (r->present.references) {
+        connector::v1::StringList* list = v.mutable_string_list();
+        for (const std::string& id : r->references) list->add_values(id);
+      }
     } else if (name == "headers") {
       connector::v1::HeaderList* list = v.mutable_header_list();
       for (const imap::mime::HeaderValue& h : r->headers) {

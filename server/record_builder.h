@@ -16,7 +16,10 @@ namespace server {
 
 // The record of `message` with `columns` (names from imap::query's schema;
 // unknown names are skipped). `datetime_format` must be valid (see
-// datetime_format.h). Fields the fetch did not provide are null.
+// datetime_format.h). Fields the fetch did not provide are null, and so is
+// every header column whose field the message lacks (no Subject: null
+// subject; "Subject:" with nothing after it: ""; no To: null, not an empty
+// list); a Date that cannot be read is null too.
 connector::v1::Record BuildRecord(const imap::records::FetchedMessage& message,
                                   const std::vector<std::string>& columns,
                                   absl::string_view datetime_format);

@@ -561,6 +561,8 @@ absl::string_view TransferEncodingName(TransferEncoding encoding) {
       return "base64";
     case TransferEncoding::kQuotedPrintable:
       return "quoted-printable";
+    case TransferEncoding::kUuencode:
+      return "x-uuencode";
   }
   return "7bit";
 }
@@ -594,6 +596,10 @@ TransferEncoding ParseTransferEncoding(absl::string_view value, Defects* defects
       {"binary", TransferEncoding::kBinary},
       {"base64", TransferEncoding::kBase64},
       {"quoted-printable", TransferEncoding::kQuotedPrintable},
+      {"x-uuencode", TransferEncoding::kUuencode},
+      {"x-uue", TransferEncoding::kUuencode},
+      {"uuencode", TransferEncoding::kUuencode},
+      {"x-uuencoded", TransferEncoding::kUuencode},
   };
   for (const auto& n : kNames) {
     if (canon == n.name) {
@@ -619,6 +625,9 @@ TransferEncoding ParseTransferEncoding(absl::string_view value, Defects* defects
       {"binary", TransferEncoding::kBinary},
       {"base64", TransferEncoding::kBase64},
       {"quotedprintable", TransferEncoding::kQuotedPrintable},
+      {"xuuencode", TransferEncoding::kUuencode},
+      {"uue", TransferEncoding::kUuencode},
+      {"xuue", TransferEncoding::kUuencode},
   };
   for (const auto& n : kVariants) {
     if (squeezed == n.name) {

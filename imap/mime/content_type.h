@@ -82,17 +82,21 @@ ContentDisposition ParseContentDisposition(absl::string_view value, Defects* def
 absl::optional<std::string> PartFileName(const ContentType& type,
                                          const ContentDisposition& disposition);
 
-// The transfer encodings of RFC 2045 section 6.
-enum class TransferEncoding { k7Bit, k8Bit, kBinary, kBase64, kQuotedPrintable };
+// The transfer encodings of RFC 2045 section 6, and uuencode, which is no
+// standard but which mailers still send as "x-uuencode" (also "x-uue",
+// "uuencode", "x-uuencoded").
+enum class TransferEncoding { k7Bit, k8Bit, kBinary, kBase64, kQuotedPrintable, kUuencode };
 
-// Returns the canonical lower-case name ("7bit", "quoted-printable", ...).
+// Returns the canonical lower-case name ("7bit", "quoted-printable",
+// "x-uuencode", ...).
 absl::string_view TransferEncodingName(TransferEncoding encoding);
 
 // Parses a Content-Transfer-Encoding value, case-insensitively. Tolerates
 // what mailers write instead ("7-bit", "8bits", "quoted printable", quotes,
-// comments, a trailing ";"); those get a defect. Empty, "plain", a media
-// type and unknown encodings ("x-uuencode") are read as 7bit with a defect,
-// so the body is passed through unchanged. Thread-safe.
+// comments, a trailing ";"); those get a defect. The uuencode names are
+// read as kUuencode without a defect. Empty, "plain", a media type and
+// unknown encodings ("x-foo") are read as 7bit with a defect, so the body is
+// passed through unchanged. Thread-safe.
 TransferEncoding ParseTransferEncoding(absl::string_view value, Defects* defects,
                                        absl::string_view where);
 

@@ -363,13 +363,17 @@ TEST(TransferEncodingTest, CanonicalNames) {
         Case{"Binary", TransferEncoding::kBinary}, Case{" base64 ", TransferEncoding::kBase64},
         Case{"Quoted-Printable", TransferEncoding::kQuotedPrintable},
         Case{"base64\r\n ", TransferEncoding::kBase64},
-        Case{"(RFC 2045 allows comments) base64 (here)", TransferEncoding::kBase64}}) {
+        Case{"(RFC 2045 allows comments) base64 (here)", TransferEncoding::kBase64},
+        Case{"x-uuencode", TransferEncoding::kUuencode}, Case{"X-UUE", TransferEncoding::kUuencode},
+        Case{"uuencode", TransferEncoding::kUuencode},
+        Case{"x-uuencoded", TransferEncoding::kUuencode}}) {
     Defects d;
     EXPECT_EQ(ParseTransferEncoding(c.value, &d, kWhere), c.want) << c.value;
     EXPECT_THAT(d, IsEmpty()) << c.value;
   }
   EXPECT_EQ(TransferEncodingName(TransferEncoding::kQuotedPrintable), "quoted-printable");
   EXPECT_EQ(TransferEncodingName(TransferEncoding::k7Bit), "7bit");
+  EXPECT_EQ(TransferEncodingName(TransferEncoding::kUuencode), "x-uuencode");
 }
 
 TEST(TransferEncodingTest, ToleratedVariants) {
@@ -392,8 +396,12 @@ TEST(TransferEncodingTest, ToleratedVariants) {
                 "unknown Content-Transfer-Encoding 'plain'; read as 7bit"},
            Case{"text/html", TransferEncoding::k7Bit,
                 "unknown Content-Transfer-Encoding 'text/html'; read as 7bit"},
-           Case{"x-uuencode", TransferEncoding::k7Bit,
-                "unknown Content-Transfer-Encoding 'x-uuencode'; read as 7bit"},
+           Case{"x-foo", TransferEncoding::k7Bit,
+                "unknown Content-Transfer-Encoding 'x-foo'; read as 7bit"},
+           Case{"X_UUencode", TransferEncoding::kUuencode,
+                "Content-Transfer-Encoding 'X_UUencode' read as x-uuencode"},
+           Case{"uue", TransferEncoding::kUuencode,
+                "Content-Transfer-Encoding 'uue' read as x-uuencode"},
        }) {
     Defects d;
     EXPECT_EQ(ParseTransferEncoding(c.value, &d, kWhere), c.want) << c.value;

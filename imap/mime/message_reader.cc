@@ -1,8 +1,8 @@
 #include "imap/mime/message_reader.h"
 
-#include <algorithm>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -14,6 +14,8 @@
 #include "imap/mime/content_type.h"
 #include "imap/mime/encoded_words.h"
 #include "imap/mime/multipart_parser.h"
+#include "imap/mime/transfer_decoder.h"
+#include "imap/util/utf8.h"
 
 namespace imap::mime {
 namespace {
@@ -69,6 +71,191 @@ class LineEndNormalizer {
 
 std::string Trim(absl::string_view s) { return std::string(absl::StripAsciiWhitespace(s)); }
 
+// A uuencoded file's name as UTF-8 (the "begin" line has no charset).
+std::string FileNameToUtf8(absl::string_view name) {
+  return IsValidUtf8(name) ? std::string(name) : GuessToUtf8(name);
+}
+
+// Finds uuencoded files ("begin 644 name", data lines, "end") in plain
+// text, as mail clients do, and separates them from the text around them.
+// A "begin" line counts only when the next line is well-formed data, so
+// prose that starts with "begin 644 " stays text. Line by line: it holds at
+// most a "begin" line and one line of kMaxLine bytes; longer lines are
+// text and pass straight through.
+class UuTextSplitter {
+ public:
+  class Output {
+   public:
+    virtual ~Output() = default;
+    virtual void Text(absl::string_view text) = 0;
+    virtual void FileBegin(absl::string_view name) = 0;
+    virtual void FileData(absl::string_view bytes, bool bad_characters) = 0;
+    // `complete` is false when the file ends without its "end" line.
+    virtual void FileEnd(bool complete) = 0;
+  };
+
+  void Feed(absl::string_view in, Output* out) {
+    while (!in.empty()) {
+      const size_t lf = in.find('\n');
+      const size_t n = lf == absl::string_view::npos ? in.size() : lf + 1;
+      if (passing_) {
+        out->Text(in.substr(0, n));
+        in.remove_prefix(n);
+        if (lf != absl::string_view::npos) passing_ = false;
+        continue;
+      }
+      if (state_ == State::kText && line_.empty() && in[0] != 'b') {
+        passing_ = true;  // the fast way through ordinary text
+        continue;
+      }
+      if (line_.size() + n > kMaxLine) {
+        GiveUpOnLine(out);
+        continue;
+      }
+      line_.append(in.data(), n);
+      in.remove_prefix(n);
+      if (lf != absl::string_view::npos) {
+        std::string line = std::move(line_);
+        line_.clear();
+        OnLine(line, out);
+      } else if (state_ == State::kText && !MayStartBeginLine(line_)) {
+        GiveUpOnLine(out);
+      }
+    }
+  }
+
+  void Finish(Output* out) {
+    if (!line_.empty()) {
+      std::string line = std::move(line_);
+      line_.clear();
+      OnLine(line, out);
+    }
+    passing_ = false;
+    if (state_ == State::kHeldBegin) out->Text(held_);
+    if (state_ == State::kFile) out->FileEnd(false);
+    held_.clear();
+    state_ = State::kText;
+  }
+
+ private:
+  static constexpr size_t kMaxLine = 1024;
+
+  enum class State {
+    kText,       // in text
+    kHeldBegin,  // held_ is a "begin" line; the next line decides
+    kFile,       // in a file's data lines
+  };
+
+  static bool MayStartBeginLine(absl::string_view head) {
+    constexpr absl::string_view kBegin = "begin";
+    if (head.size() <= kBegin.size()) return kBegin.substr(0, head.size()) == head;
+    return absl::StartsWith(head, kBegin) && (head[5] == ' ' || head[5] == '\t');
+  }
+
+  static absl::string_view Content(absl::string_view line) {
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  }
+
+  // A data line within a file: only alphabet characters, and not more
+  // than the length character asks for (one checksum character aside).
+  // Fewer are fine: white space lost at the end of the line was zero bits.
+  static bool IsDataLine(absl::string_view content, std::string* decoded) {
+    if (content.empty()) return true;
+    if (uuencode::DecodeLine(content, decoded) != uuencode::LineResult::kDecoded) return false;
+    const size_t n = static_cast<size_t>((static_cast<unsigned char>(content[0]) - 0x20) & 0x3f);
+    return content.size() - 1 <= (n + 2) / 3 * 4 + 1;
+  }
+
+  void OnLine(absl::string_view line, Output* out) {
+    const absl::string_view content = Content(line);
+    switch (state_) {
+      case State::kText:
+        if (absl::optional<std::string> name = uuencode::BeginLineFileName(content)) {
+          held_ = std::string(line);
+          held_name_ = *std::move(name);
+          state_ = State::kHeldBegin;
+        } else {
+          out->Text(line);
+        }
+        return;
+      case State::kHeldBegin:
+        if (uuencode::IsWellFormedDataLine(content) || content == "`") {
+          out->FileBegin(held_name_);
+          held_.clear();
+          state_ = State::kFile;
+          OnLine(line, out);
+        } else {
+          out->Text(held_);
+          held_.clear();
+          state_ = State::kText;
+          OnLine(line, out);  // it may begin a file itself
+        }
+        return;
+      case State::kFile: {
+        if (uuencode::IsEndLine(content)) {
+          out->FileEnd(true);
+          state_ = State::kText;
+          return;
+        }
+        decoded_.clear();
+        if (IsDataLine(content, &decoded_)) {
+          if (!decoded_.empty()) out->FileData(decoded_, false);
+          return;
+        }
+        // A data line damaged by a stray character is still read; any
+        // other line means the file was cut short, and text goes on.
+        decoded_.clear();
+        if (AlmostData(content)) {
+          uuencode::DecodeLine(content, &decoded_);
+          out->FileData(decoded_, true);
+          return;
+        }
+        out->FileEnd(false);
+        state_ = State::kText;
+        OnLine(line, out);
+        return;
+      }
+    }
+  }
+
+  // A line with at most one character outside the alphabet and exactly as
+  // many characters as its length asks for: a damaged data line.
+  static bool AlmostData(absl::string_view content) {
+    if (content.empty()) return false;
+    const auto first = static_cast<unsigned char>(content[0]);
+    if (first < 0x20 || first > 0x60) return false;
+    const size_t n = static_cast<size_t>((first - 0x20) & 0x3f);
+    if (content.size() - 1 != (n + 2) / 3 * 4) return false;
+    size_t bad = 0;
+    for (char c : content.substr(1)) {
+      const auto u = static_cast<unsigned char>(c);
+      bad += (u < 0x20 || u > 0x60) ? 1 : 0;
+    }
+    return bad <= 1;
+  }
+
+  // The line being read cannot be a "begin", data or "end" line: what is
+  // held becomes text, and so does the rest of the line.
+  void GiveUpOnLine(Output* out) {
+    if (state_ == State::kHeldBegin) out->Text(held_);
+    if (state_ == State::kFile) out->FileEnd(false);
+    held_.clear();
+    state_ = State::kText;
+    out->Text(line_);
+    line_.clear();
+    passing_ = true;
+  }
+
+  State state_ = State::kText;
+  std::string line_;       // the line being read (at most kMaxLine bytes)
+  bool passing_ = false;   // the rest of this line is text
+  std::string held_;       // kHeldBegin: the "begin" line as written
+  std::string held_name_;  // kHeldBegin: its file name
+  std::string decoded_;    // scratch
+};
+
 }  // namespace
 
 class MessageReader::Builder : public MultipartHandler {
@@ -88,6 +275,14 @@ class MessageReader::Builder : public MultipartHandler {
  private:
   enum class Role { kNone, kTextBody, kHtmlBody, kAttachment, kOther };
 
+  // An attachment being read: measured and hashed as its bytes arrive.
+  struct AttachmentSink {
+    Attachment attachment;
+    std::unique_ptr<Sha256> hash, hash_lf;
+    LineEndNormalizer lf;
+    bool keep = false;
+  };
+
   // What we know of an entity while it is open.
   struct Open {
     PartInfo::Kind kind;
@@ -103,10 +298,14 @@ class MessageReader::Builder : public MultipartHandler {
     std::string charset;
     std::string text;               // text/html body bytes (bounded)
     bool text_cut = false;
-    Attachment attachment;
-    std::unique_ptr<Sha256> hash, hash_lf;
-    LineEndNormalizer lf;
-    bool keep = false;
+    AttachmentSink attachment;  // kAttachment
+    // Content-Transfer-Encoding x-uuencode without a file name in the
+    // header: the name comes from the "begin" line.
+    bool name_from_begin_line = false;
+    // text/plain parts: uuencoded files in the text, and the one being read.
+    std::unique_ptr<UuTextSplitter> uu;
+    std::unique_ptr<AttachmentSink> uu_file;
+    bool uu_bad_characters = false;  // reported once per part
   };
 
   void OnPartBegin(const PartInfo& part) override {
@@ -141,36 +340,37 @@ class MessageReader::Builder : public MultipartHandler {
     // status, feedback reports, partials) are attachments only when named.
     const bool is_message_part = part.EnclosesMessage() || part.content_type.Is("message", "rfc822") ||
                                  part.content_type.Is("message", "global");
+    // A uuencoded part holds a file whatever its type says.
+    const bool uuencoded = part.encoding == TransferEncoding::kUuencode;
     if (leaf && !open.inside_enclosed && !(part.kind == PartInfo::Kind::kMessage && part.IsMultipart())) {
       // A non-multipart top-level message is its own body.
       const std::string& disposition = part.disposition.type;
       const bool attachment_disposition = disposition == "attachment";
       const absl::optional<std::string> filename =
           PartFileName(part.content_type, part.disposition);
-      if (!is_message_part && !attachment_disposition && open.body_eligible &&
-          part.content_type.Is("text", "plain") && !text_body_taken_) {
+      const bool shown =
+          !is_message_part && !attachment_disposition && !uuencoded && open.body_eligible;
+      if (shown && part.content_type.Is("text", "plain") && !text_body_taken_) {
         open.role = Role::kTextBody;
         text_body_taken_ = true;
-      } else if (!is_message_part && !attachment_disposition && open.body_eligible &&
-                 part.content_type.Is("text", "html") && !html_body_taken_) {
+      } else if (shown && part.content_type.Is("text", "html") && !html_body_taken_) {
         open.role = Role::kHtmlBody;
         html_body_taken_ = true;
-      } else if (attachment_disposition || filename.has_value() || is_message_part) {
+      } else if (attachment_disposition || filename.has_value() || is_message_part || uuencoded) {
         open.role = Role::kAttachment;
-        Attachment& a = open.attachment;
-        a.filename = filename.value_or("");
-        a.content_type = part.content_type.MediaType();
-        a.disposition = disposition;
-        a.content_id = StripBrackets(FieldValue(part, "Content-ID"));
-        a.part = part.path.empty() ? "1" : part.path;
-        open.hash = std::make_unique<Sha256>();
-        if (part.content_type.type == "text" || part.content_type.type == "message") {
-          open.hash_lf = std::make_unique<Sha256>();
-        }
-        open.keep = options_.keep_attachment_content;
-        if (open.keep) a.content.emplace();
+        open.name_from_begin_line = uuencoded && !filename.has_value();
+        StartAttachment(&open.attachment, filename.value_or(""), part.content_type.MediaType(),
+                        disposition, StripBrackets(FieldValue(part, "Content-ID")),
+                        part.path.empty() ? "1" : part.path,
+                        part.content_type.type == "text" || part.content_type.type == "message");
       } else {
         open.role = Role::kOther;
+      }
+      // Files uuencoded into plain text: the shown body, or another inline
+      // text part (whose text is not kept, but whose files are).
+      if ((open.role == Role::kTextBody || open.role == Role::kOther) &&
+          part.content_type.Is("text", "plain")) {
+        open.uu = std::make_unique<UuTextSplitter>();
       }
       if (const std::string* cs = FindParam(part.content_type.params, "charset")) {
         open.charset = *cs;
@@ -191,47 +391,122 @@ class MessageReader::Builder : public MultipartHandler {
     }
     if (found == nullptr) return;
     Open& open = *found;
+    if (open.uu != nullptr) {
+      TextOutput out(this, &open);
+      open.uu->Feed(data, &out);
+      return;
+    }
     switch (open.role) {
       case Role::kTextBody:
-      case Role::kHtmlBody: {
-        const uint64_t room = options_.max_body_bytes - std::min<uint64_t>(open.text.size(), options_.max_body_bytes);
-        if (data.size() > room) {
-          if (!open.text_cut) {
-            record_.defects.push_back({absl::StrCat("part ", open.path.empty() ? "1" : open.path),
-                                       absl::StrCat("body longer than ", options_.max_body_bytes,
-                                                    " bytes; the rest is left out")});
-          }
-          open.text_cut = true;
-          data = data.substr(0, static_cast<size_t>(room));
-        }
-        open.text.append(data.data(), data.size());
+      case Role::kHtmlBody:
+        AppendText(&open, data);
         break;
-      }
-      case Role::kAttachment: {
-        Attachment& a = open.attachment;
-        a.size += data.size();
-        open.hash->Update(data);
-        if (open.hash_lf != nullptr) {
-          std::string normalized;
-          open.lf.Append(data, &normalized);
-          open.hash_lf->Update(normalized);
-        }
-        if (open.keep && a.content.has_value()) {
-          if (a.size > options_.max_kept_attachment_bytes) {
-            a.content.reset();
-            record_.defects.push_back({absl::StrCat("part ", a.part),
-                                       absl::StrCat("attachment larger than ",
-                                                    options_.max_kept_attachment_bytes,
-                                                    " bytes; its content is not kept")});
-          } else {
-            a.content->append(data.data(), data.size());
-          }
-        }
+      case Role::kAttachment:
+        AddAttachmentData(&open.attachment, data);
         break;
-      }
       default:
         break;
     }
+  }
+
+  // Where the text of a text/plain part goes once uuencoded files are
+  // taken out of it.
+  class TextOutput final : public UuTextSplitter::Output {
+   public:
+    TextOutput(Builder* builder, Open* open) : builder_(builder), open_(open) {}
+    void Text(absl::string_view text) override {
+      if (open_->role == Role::kTextBody) builder_->AppendText(open_, text);
+    }
+    void FileBegin(absl::string_view name) override {
+      open_->uu_file = std::make_unique<AttachmentSink>();
+      builder_->StartAttachment(open_->uu_file.get(), FileNameToUtf8(name),
+                                "application/octet-stream", "attachment", "", PartNumber(*open_),
+                                /*text_like=*/false);
+    }
+    void FileData(absl::string_view bytes, bool bad_characters) override {
+      if (bad_characters && !open_->uu_bad_characters) {
+        open_->uu_bad_characters = true;
+        builder_->record_.defects.push_back(
+            {Where(*open_), "invalid uuencode character read as zero bits"});
+      }
+      if (open_->uu_file != nullptr) builder_->AddAttachmentData(open_->uu_file.get(), bytes);
+    }
+    void FileEnd(bool complete) override {
+      if (open_->uu_file == nullptr) return;
+      if (!complete) {
+        builder_->record_.defects.push_back(
+            {Where(*open_), "uuencoded file without an 'end' line"});
+      }
+      builder_->FinishAttachment(open_->uu_file.get());
+      open_->uu_file.reset();
+    }
+
+   private:
+    static std::string Where(const Open& open) {
+      return absl::StrCat("part ", PartNumber(open), " body");
+    }
+    Builder* builder_;
+    Open* open_;
+  };
+
+  static std::string PartNumber(const Open& open) { return open.path.empty() ? "1" : open.path; }
+
+  void AppendText(Open* open, absl::string_view data) {
+    const uint64_t room =
+        options_.max_body_bytes - std::min<uint64_t>(open->text.size(), options_.max_body_bytes);
+    if (data.size() > room) {
+      if (!open->text_cut) {
+        record_.defects.push_back({absl::StrCat("part ", PartNumber(*open)),
+                                   absl::StrCat("body longer than ", options_.max_body_bytes,
+                                                " bytes; the rest is left out")});
+      }
+      open->text_cut = true;
+      data = data.substr(0, static_cast<size_t>(room));
+    }
+    open->text.append(data.data(), data.size());
+  }
+
+  void StartAttachment(AttachmentSink* sink, std::string filename, std::string content_type,
+                       std::string disposition, std::string content_id, std::string part,
+                       bool text_like) {
+    Attachment& a = sink->attachment;
+    a.filename = std::move(filename);
+    a.content_type = std::move(content_type);
+    a.disposition = std::move(disposition);
+    a.content_id = std::move(content_id);
+    a.part = std::move(part);
+    sink->hash = std::make_unique<Sha256>();
+    if (text_like) sink->hash_lf = std::make_unique<Sha256>();
+    sink->keep = options_.keep_attachment_content;
+    if (sink->keep) a.content.emplace();
+  }
+
+  void AddAttachmentData(AttachmentSink* sink, absl::string_view data) {
+    Attachment& a = sink->attachment;
+    a.size += data.size();
+    sink->hash->Update(data);
+    if (sink->hash_lf != nullptr) {
+      std::string normalized;
+      sink->lf.Append(data, &normalized);
+      sink->hash_lf->Update(normalized);
+    }
+    if (sink->keep && a.content.has_value()) {
+      if (a.size > options_.max_kept_attachment_bytes) {
+        a.content.reset();
+        record_.defects.push_back(
+            {absl::StrCat("part ", a.part),
+             absl::StrCat("attachment larger than ", options_.max_kept_attachment_bytes,
+                          " bytes; its content is not kept")});
+      } else {
+        a.content->append(data.data(), data.size());
+      }
+    }
+  }
+
+  void FinishAttachment(AttachmentSink* sink) {
+    sink->attachment.sha256 = sink->hash->HexDigest();
+    if (sink->hash_lf != nullptr) sink->attachment.sha256_lf = sink->hash_lf->HexDigest();
+    record_.attachments.push_back(std::move(sink->attachment));
   }
 
   void OnPartEnd(const PartInfo& part) override {
@@ -239,6 +514,10 @@ class MessageReader::Builder : public MultipartHandler {
     Open open = std::move(stack_.back());
     stack_.pop_back();
     const std::string where = absl::StrCat("part ", open.path.empty() ? "1" : open.path);
+    if (open.uu != nullptr) {
+      TextOutput out(this, &open);
+      open.uu->Finish(&out);
+    }
     switch (open.role) {
       case Role::kTextBody:
         record_.text_body = DecodeBody(open, where);
@@ -247,9 +526,10 @@ class MessageReader::Builder : public MultipartHandler {
         record_.html_body = DecodeBody(open, where);
         break;
       case Role::kAttachment:
-        open.attachment.sha256 = open.hash->HexDigest();
-        if (open.hash_lf != nullptr) open.attachment.sha256_lf = open.hash_lf->HexDigest();
-        record_.attachments.push_back(std::move(open.attachment));
+        if (open.name_from_begin_line) {
+          open.attachment.attachment.filename = FileNameToUtf8(part.encoded_file_name);
+        }
+        FinishAttachment(&open.attachment);
         break;
       case Role::kOther:
         record_.other_parts.push_back({part.content_type.MediaType(), where.substr(5), part.decoded_size});
@@ -280,38 +560,48 @@ class MessageReader::Builder : public MultipartHandler {
 
   void ReadTopHeader(const PartInfo& part) {
     Defects* defects = &record_.defects;
-    bool have_subject = false;
-    bool have_date = false;
-    bool have_message_id = false;
+    HeadersPresent& present = record_.present;
+    const struct {
+      absl::string_view name;
+      std::vector<Mailbox>* list;
+      bool* present;
+    } address_fields[] = {{"from", &record_.from, &present.from},
+                          {"sender", &record_.sender, &present.sender},
+                          {"reply-to", &record_.reply_to, &present.reply_to},
+                          {"to", &record_.to, &present.to},
+                          {"cc", &record_.cc, &present.cc},
+                          {"bcc", &record_.bcc, &present.bcc}};
     for (const PartInfo::Field& f : part.fields) {
       const std::string name = absl::AsciiStrToLower(f.name);
       const std::string where = absl::StrCat("header ", f.name);
       std::vector<Mailbox>* list = nullptr;
-      if (name == "from") list = &record_.from;
-      if (name == "sender") list = &record_.sender;
-      if (name == "reply-to") list = &record_.reply_to;
-      if (name == "to") list = &record_.to;
-      if (name == "cc") list = &record_.cc;
-      if (name == "bcc") list = &record_.bcc;
+      for (const auto& a : address_fields) {
+        if (name == a.name) {
+          list = a.list;
+          *a.present = true;
+        }
+      }
       if (list != nullptr) {
         std::vector<Mailbox> parsed = ParseAddressList(f.value, defects, where);
         list->insert(list->end(), parsed.begin(), parsed.end());
-      } else if (name == "subject" && !have_subject) {
-        have_subject = true;
+      } else if (name == "subject" && !present.subject) {
+        present.subject = true;
         record_.subject = DecodeHeaderText(f.value, defects, where);
         if (options_.keep_header_list) {
           record_.headers.push_back({f.name, record_.subject});
           continue;
         }
-      } else if (name == "date" && !have_date) {
-        have_date = true;
+      } else if (name == "date" && !present.date) {
+        present.date = true;
         record_.date = ParseDate(f.value, defects);
-      } else if (name == "message-id" && !have_message_id) {
-        have_message_id = true;
+      } else if (name == "message-id" && !present.message_id) {
+        present.message_id = true;
         record_.message_id = Trim(f.value);
-      } else if (name == "in-reply-to" && record_.in_reply_to.empty()) {
+      } else if (name == "in-reply-to" && !present.in_reply_to) {
+        present.in_reply_to = true;
         record_.in_reply_to = Trim(f.value);
       } else if (name == "references") {
+        present.references = true;
         for (absl::string_view id : absl::StrSplit(f.value, absl::ByAnyChar(" \t\r\n,"), absl::SkipEmpty())) {
           record_.references.push_back(std::string(id));
         }
@@ -343,6 +633,22 @@ MessageRecord ReadMessage(absl::string_view message, ReaderOptions options) {
   MessageReader reader(options);
   reader.Feed(message);
   return reader.Finish();
+}
+
+std::string TextWithoutUuencodedFiles(absl::string_view text) {
+  class Collect final : public UuTextSplitter::Output {
+   public:
+    void Text(absl::string_view t) override { text.append(t.data(), t.size()); }
+    void FileBegin(absl::string_view) override {}
+    void FileData(absl::string_view, bool) override {}
+    void FileEnd(bool) override {}
+    std::string text;
+  };
+  Collect out;
+  UuTextSplitter splitter;
+  splitter.Feed(text, &out);
+  splitter.Finish(&out);
+  return std::move(out.text);
 }
 
 std::string DecodeText(absl::string_view bytes, absl::string_view charset, Defects* defects,

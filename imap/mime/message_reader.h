@@ -25,6 +25,14 @@
 
 namespace imap::mime {
 
+// A file the message carries: a MIME part that is an attachment, or a
+// uuencoded file. A part sent with Content-Transfer-Encoding x-uuencode
+// is always an attachment; without a file name in its header it takes the
+// one on its "begin" line. A "begin 644 name" ... "end" block inside a
+// plain text part (the shown text body or another inline text/plain part)
+// is one too, as mail clients show it: its file name is the block's,
+// content_type "application/octet-stream", disposition "attachment", part
+// the text part's number, and the text body keeps only the text around it.
 struct Attachment {
   std::string filename;      // UTF-8, decoded (RFC 2231 / 2047); "" when none
   std::string content_type;  // "application/pdf"
@@ -53,13 +61,28 @@ struct HeaderValue {
   std::string value;  // unfolded and decoded to UTF-8
 };
 
+// Which header fields the top-level header has. A field that is there
+// but empty ("Subject:" alone) is present with an empty value; an absent
+// one is what the API calls null.
+struct HeadersPresent {
+  bool subject = false;
+  bool from = false, sender = false, reply_to = false, to = false, cc = false, bcc = false;
+  bool date = false;
+  bool message_id = false;
+  bool in_reply_to = false;
+  bool references = false;
+};
+
 struct MessageRecord {
+  // The named fields hold "" or nothing when their header field is absent;
+  // `present` tells that apart from a field that is there but empty.
   std::string subject;
   std::vector<Mailbox> from, sender, reply_to, to, cc, bcc;
-  ParsedDate date;  // date.utc empty when unreadable; date.raw as sent
+  ParsedDate date;  // date.utc empty when absent or unreadable; date.raw as sent
   std::string message_id;                // with angle brackets, trimmed
   std::string in_reply_to;               // as sent, trimmed
   std::vector<std::string> references;   // message ids with brackets
+  HeadersPresent present;
   std::vector<HeaderValue> headers;      // the top-level header, in order
   absl::optional<std::string> text_body;  // UTF-8, line ends LF
   absl::optional<std::string> html_body;  // UTF-8, line ends LF
@@ -106,6 +129,13 @@ class MessageReader {
 // MessageRecord::text_body and html_body hold.
 std::string DecodeText(absl::string_view bytes, absl::string_view charset, Defects* defects,
                        absl::string_view where);
+
+// A text/plain part's bytes after transfer decoding, without the
+// uuencoded files in it ("begin 644 name" ... "end"), which MessageReader
+// makes attachments: what text_body is made of, before DecodeText(). For
+// callers that fetch the text part alone (IMAP BODY[1]) and want the same
+// text body as a whole-message read. Thread-safe.
+std::string TextWithoutUuencodedFiles(absl::string_view text);
 
 // Reads a whole message held in memory.
 MessageRecord ReadMessage(absl::string_view message, ReaderOptions options = ReaderOptions());

@@ -13,8 +13,11 @@ namespace {
 
 // Everything in a record that must not depend on chunking.
 std::string Summary(const imap::mime::MessageRecord& r) {
+  const imap::mime::HeadersPresent& p = r.present;
   std::string s = absl::StrCat(r.subject, "|", r.message_id, "|", r.size, "|",
-                               r.text_body.value_or("<none>"), "|", r.html_body.value_or("<none>"));
+                               r.text_body.value_or("<none>"), "|", r.html_body.value_or("<none>"),
+                               "|", p.subject, p.from, p.sender, p.reply_to, p.to, p.cc, p.bcc,
+                               p.date, p.message_id, p.in_reply_to, p.references);
   for (const auto* list : {&r.from, &r.to, &r.cc}) {
     for (const imap::mime::Mailbox& m : *list) absl::StrAppend(&s, "|", m.name, "<", m.address, ">");
   }

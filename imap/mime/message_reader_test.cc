@@ -219,5 +219,233 @@ TEST(MessageReaderTest, HeaderListCanBeLeftOut) {
   ASSERT_EQ(r.from.size(), 1u);
 }
 
+// ------------------------------------------------------------ uuencode
+// Fixtures: binascii.b2a_uu in lines of 45 bytes; hashes from hashlib.
+
+// Reads `message` whole and in random pieces; returns the whole record
+// after checking that the pieces give the same attachments, text and
+// defects.
+MessageRecord ReadAnyhow(absl::string_view message) {
+  MessageRecord whole = ReadMessage(message);
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 30; ++trial) {
+    MessageReader reader;
+    size_t at = 0;
+    while (at < message.size()) {
+      const size_t n = std::uniform_int_distribution<size_t>(1, trial < 3 ? 1 : 40)(rng);
+      reader.Feed(message.substr(at, n));
+      at += n;
+    }
+    MessageRecord r = reader.Finish();
+    EXPECT_EQ(r.text_body, whole.text_body);
+    EXPECT_EQ(r.defects, whole.defects);
+    EXPECT_EQ(r.attachments.size(), whole.attachments.size());
+    for (size_t i = 0; i < std::min(r.attachments.size(), whole.attachments.size()); ++i) {
+      EXPECT_EQ(r.attachments[i].filename, whole.attachments[i].filename);
+      EXPECT_EQ(r.attachments[i].size, whole.attachments[i].size);
+      EXPECT_EQ(r.attachments[i].sha256, whole.attachments[i].sha256);
+    }
+  }
+  return whole;
+}
+
+TEST(MessageReaderUuencodeTest, UuencodedPartsAreDecodedAttachments) {
+  const MessageRecord r = ReadAnyhow(
+      "From: a@example.com\r\n"
+      "Subject: files\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n"
+      "\r\n"
+      "--b\r\n"
+      "Content-Type: text/plain\r\n"
+      "\r\n"
+      "See attached.\r\n"
+      "--b\r\n"
+      "Content-Type: application/octet-stream\r\n"
+      "Content-Transfer-Encoding: x-uuencode\r\n"
+      "\r\n"
+      "begin 644 all.bin\r\n"
+      "M  $\" P0%!@<(\"0H+# T.#Q 1$A,4%187&!D:&QP='A\\@(2(C)\"4F)R@I*BLL\r\n"
+      "M+2XO,#$R,S0U-C<X.3H[/#T^/T!!0D-$149'2$E*2TQ-3D]045)35%565UA9\r\n"
+      "M6EM<75Y?8&%B8V1E9F=H:6IK;&UN;W!Q<G-T=79W>'EZ>WQ]?G^ @8*#A(6&\r\n"
+      "MAXB)BHN,C8Z/D)&2DY25EI>8F9J;G)V>GZ\"AHJ.DI::GJ*FJJZRMKJ^PL;*S\r\n"
+      "MM+6VM[BYNKN\\O;Z_P,'\"P\\3%QL?(R<K+S,W.S]#1TM/4U=;7V-G:V]S=WM_@\r\n"
+      "?X>+CY.7FY^CIZNOL[>[O\\/'R\\_3U]O?X^?K[_/W^_P  \r\n"
+      "`\r\n"
+      "end\r\n"
+      "--b\r\n"
+      "Content-Type: text/plain; name=\"hello.txt\"\r\n"
+      "Content-Transfer-Encoding: X-UUE\r\n"
+      "\r\n"
+      "begin 644 other-name.txt\r\n"
+      "-:&5L;&\\L('=O<FQD\"@``\r\n"
+      "`\r\n"
+      "end\r\n"
+      "--b--\r\n");
+  EXPECT_TRUE(r.defects.empty()) << r.defects[0].where << ": " << r.defects[0].what;
+  EXPECT_EQ(r.text_body, "See attached.");
+  ASSERT_EQ(r.attachments.size(), 2u);
+  const Attachment& bin = r.attachments[0];
+  EXPECT_EQ(bin.filename, "all.bin");  // from the "begin" line
+  EXPECT_EQ(bin.content_type, "application/octet-stream");
+  EXPECT_EQ(bin.part, "2");
+  EXPECT_EQ(bin.size, 256u);
+  EXPECT_EQ(bin.sha256, "40aff2e9d2d8922e47afd4648e6967497158785fbd1da870e7110266bf944880");
+  const Attachment& txt = r.attachments[1];
+  EXPECT_EQ(txt.filename, "hello.txt");  // the header's name wins
+  EXPECT_EQ(txt.content_type, "text/plain");
+  EXPECT_EQ(txt.size, 13u);
+  EXPECT_EQ(txt.sha256, "853ff93762a06ddbf722c4ebe9ddd66d8f63ddaea97f521c3ecc20da7c976020");
+}
+
+TEST(MessageReaderUuencodeTest, BlocksInPlainTextBecomeAttachments) {
+  const MessageRecord r = ReadAnyhow(
+      "From: a@example.com\r\n"
+      "Subject: old school\r\n"
+      "\r\n"
+      "Hi,\r\n"
+      "begin 644 meters of rope\r\n"
+      "was all we had.\r\n"
+      "\r\n"
+      "begin 644 logo.png\r\n"
+      "MB5!.1PT*&@K(R<K+S,W.S]#1TM/4U=;7V-G:V]S=WM_@X>+CY.7FY^CIZNOL\r\n"
+      "6[>[O\\/'R\\_3U]O?X^?K[_/W^_P``````\r\n"
+      "`\r\n"
+      "end\r\n"
+      "and the notes:\r\n"
+      "begin 600 r\xe9sum\xe9.txt\r\n"
+      "M3&EN92!O;F4-\"DQI;F4@='=O#0I,:6YE(&]N90T*3&EN92!T=V\\-\"DQI;F4@\r\n"
+      "/;VYE#0I,:6YE('1W;PT*\r\n"
+      " \r\n"
+      "end\r\n"
+      "Bye.\r\n");
+  EXPECT_TRUE(r.defects.empty()) << r.defects[0].where << ": " << r.defects[0].what;
+  EXPECT_EQ(r.text_body,
+            "Hi,\nbegin 644 meters of rope\nwas all we had.\n\nand the notes:\nBye.\n");
+  ASSERT_EQ(r.attachments.size(), 2u);
+  const Attachment& png = r.attachments[0];
+  EXPECT_EQ(png.filename, "logo.png");
+  EXPECT_EQ(png.content_type, "application/octet-stream");
+  EXPECT_EQ(png.disposition, "attachment");
+  EXPECT_EQ(png.part, "1");
+  EXPECT_EQ(png.size, 67u);
+  EXPECT_EQ(png.sha256, "d116adfe61163af9ade29c6fa2a55b474df4a9bc4251b69de4bd7586adef19c3");
+  EXPECT_EQ(png.sha256_lf, "");
+  const Attachment& notes = r.attachments[1];
+  EXPECT_EQ(notes.filename, "r\xc3\xa9sum\xc3\xa9.txt");  // Latin-1 on the begin line
+  EXPECT_EQ(notes.size, 60u);
+  EXPECT_EQ(notes.sha256, "8debae9513e47c638bb162f0de911b0aeb329c770f5343d84b30e4160f14a580");
+
+  ReaderOptions keep;
+  keep.keep_attachment_content = true;
+  const MessageRecord kept = ReadMessage(
+      "Subject: x\r\n\r\nbegin 644 h.txt\r\n-:&5L;&\\L('=O<FQD\"@``\r\n`\r\nend\r\n", keep);
+  ASSERT_EQ(kept.attachments.size(), 1u);
+  EXPECT_EQ(kept.attachments[0].content, "hello, world\n");
+  EXPECT_EQ(kept.text_body, "");
+}
+
+TEST(MessageReaderUuencodeTest, TextAloneLosesItsFilesLikeTheWholeMessage) {
+  const std::string text =
+      "Hi,\r\nbegin 644 h.txt\r\n-:&5L;&\\L('=O<FQD\"@``\r\n`\r\nend\r\nBye.\r\n";
+  EXPECT_EQ(TextWithoutUuencodedFiles(text), "Hi,\r\nBye.\r\n");
+  EXPECT_EQ(ReadMessage("Subject: x\r\n\r\n" + text).text_body, "Hi,\nBye.\n");
+  EXPECT_EQ(TextWithoutUuencodedFiles("begin 644 meters\r\nof rope"),
+            "begin 644 meters\r\nof rope");
+  // In a multipart the "end" line has no line end of its own (that one
+  // belongs to the boundary).
+  const MessageRecord r = ReadAnyhow(
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n" +
+      text + "begin 644 c\r\n#0V%T\r\nend\r\n--b--\r\n");
+  EXPECT_TRUE(r.defects.empty()) << r.defects[0].what;
+  EXPECT_EQ(r.text_body, "Hi,\nBye.\n");
+  ASSERT_EQ(r.attachments.size(), 2u);
+  EXPECT_EQ(r.attachments[1].filename, "c");
+  EXPECT_EQ(r.attachments[1].size, 3u);
+}
+
+TEST(MessageReaderUuencodeTest, MalformedBlocksGiveDefectsNotCrashes) {
+  // Cut short by text: the file ends there and the text goes on.
+  MessageRecord r =
+      ReadAnyhow("Subject: x\r\n\r\nbegin 644 h.txt\r\n-:&5L;&\\L('=O<FQD\"@``\r\nthanks, bye\r\n");
+  EXPECT_EQ(r.text_body, "thanks, bye\n");
+  ASSERT_EQ(r.attachments.size(), 1u);
+  EXPECT_EQ(r.attachments[0].size, 13u);
+  EXPECT_THAT(r.defects,
+              ElementsAre(Defect{"part 1 body", "uuencoded file without an 'end' line"}));
+  // Cut short by the end of the message.
+  r = ReadAnyhow("Subject: x\r\n\r\nbegin 644 h.txt\r\n-:&5L;&\\L('=O<FQD\"@``");
+  ASSERT_EQ(r.attachments.size(), 1u);
+  EXPECT_EQ(r.attachments[0].sha256,
+            "853ff93762a06ddbf722c4ebe9ddd66d8f63ddaea97f521c3ecc20da7c976020");
+  EXPECT_THAT(r.defects,
+              ElementsAre(Defect{"part 1 body", "uuencoded file without an 'end' line"}));
+  // A stray character inside a data line is read as zero bits (the line
+  // right after "begin" must be clean, or the block is not believed).
+  r = ReadAnyhow("Subject: x\r\n\r\nbegin 644 c\r\n#0V%T\r\n#0V\x01T\r\nend\r\n");
+  ASSERT_EQ(r.attachments.size(), 1u);
+  EXPECT_EQ(r.attachments[0].size, 6u);
+  EXPECT_EQ(r.text_body, "");
+  EXPECT_THAT(r.defects,
+              ElementsAre(Defect{"part 1 body", "invalid uuencode character read as zero bits"}));
+  // A begin line at the very end, and one followed by a huge line, stay text.
+  r = ReadAnyhow("Subject: x\r\n\r\nbegin 644 c");
+  EXPECT_EQ(r.text_body, "begin 644 c");
+  EXPECT_TRUE(r.attachments.empty());
+  const std::string huge(5000, 'M');
+  r = ReadAnyhow("Subject: x\r\n\r\nbegin 644 c\r\n" + huge + "\r\nend\r\n");
+  EXPECT_EQ(r.text_body, "begin 644 c\n" + huge + "\nend\n");
+  EXPECT_TRUE(r.attachments.empty());
+  // A uuencoded part that is not uuencoded is passed through.
+  r = ReadAnyhow(
+      "Content-Type: application/octet-stream; name=a.bin\r\nContent-Transfer-Encoding: "
+      "x-uuencode\r\n"
+      "\r\nnot uuencoded\r\n");
+  ASSERT_EQ(r.attachments.size(), 1u);
+  EXPECT_EQ(r.attachments[0].size, std::string("not uuencoded\r\n").size());
+  EXPECT_THAT(r.defects, ElementsAre(Defect{
+                             "message body",
+                             "no uuencode 'begin' line; the body is passed through undecoded"}));
+}
+
+// ------------------------------------------------------------ absent headers
+
+TEST(MessageReaderTest, TellsAbsentHeadersFromEmptyOnes) {
+  MessageRecord none = ReadMessage("X-Other: 1\r\n\r\nbody\r\n");
+  EXPECT_FALSE(none.present.subject);
+  EXPECT_FALSE(none.present.from);
+  EXPECT_FALSE(none.present.to);
+  EXPECT_FALSE(none.present.cc);
+  EXPECT_FALSE(none.present.bcc);
+  EXPECT_FALSE(none.present.sender);
+  EXPECT_FALSE(none.present.reply_to);
+  EXPECT_FALSE(none.present.date);
+  EXPECT_FALSE(none.present.message_id);
+  EXPECT_FALSE(none.present.in_reply_to);
+  EXPECT_FALSE(none.present.references);
+  MessageRecord empty = ReadMessage(
+      "Subject:\r\nFrom: \r\nTo: undisclosed-recipients:;\r\nCc:\r\nBcc:\r\nSender:\r\n"
+      "Reply-To:\r\nDate:\r\nMessage-ID:\r\nIn-Reply-To:\r\nReferences:\r\n\r\nbody\r\n");
+  EXPECT_TRUE(empty.present.subject);
+  EXPECT_EQ(empty.subject, "");
+  EXPECT_TRUE(empty.present.from);
+  EXPECT_TRUE(empty.present.to);
+  EXPECT_TRUE(empty.present.cc);
+  EXPECT_TRUE(empty.present.bcc);
+  EXPECT_TRUE(empty.present.sender);
+  EXPECT_TRUE(empty.present.reply_to);
+  EXPECT_TRUE(empty.present.date);
+  EXPECT_FALSE(empty.date.utc.has_value());
+  EXPECT_TRUE(empty.present.message_id);
+  EXPECT_EQ(empty.message_id, "");
+  EXPECT_TRUE(empty.present.in_reply_to);
+  EXPECT_TRUE(empty.present.references);
+  EXPECT_TRUE(empty.references.empty());
+  // Header fields of enclosed messages and parts do not count.
+  MessageRecord inner = ReadMessage(
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nSubject: "
+      "part\r\n\r\nx\r\n--b--\r\n");
+  EXPECT_FALSE(inner.present.subject);
+}
+
 }  // namespace
 }  // namespace imap::mime

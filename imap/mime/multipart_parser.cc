@@ -606,6 +606,7 @@ class MultipartParser::Walker {
       e.decoder->Finish(&scratch_);
       Deliver(e, scratch_);
       ReportDecoderDefects(e);
+      e.info.encoded_file_name = e.decoder->file_name();
     }
     if (e.inner != nullptr) e.inner->Finish();
     if (e.mode == Mode::kPreamble) {

@@ -79,6 +79,11 @@ struct PartInfo {
   // Decoded bytes reported by OnPartData() so far; the total in OnPartEnd().
   uint64_t decoded_size = 0;
 
+  // A uuencoded leaf (encoding kUuencode): the file name on its "begin"
+  // line, bytes as written; set by OnPartEnd(), empty before and for other
+  // encodings.
+  std::string encoded_file_name;
+
   // True for a multipart whose parts are walked.
   bool IsMultipart() const { return content_type.type == "multipart" && !opaque; }
   // True for a message/rfc822 or message/global part whose message is

@@ -1,9 +1,15 @@
 #include "imap/mime/transfer_decoder.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace imap::mime {
 
@@ -314,7 +320,220 @@ class QuotedPrintableDecoder final : public TransferDecoder {
   bool finished_ = false;
 };
 
+// ------------------------------------------------------------ uuencode
+
+bool IsBlank(absl::string_view line) { return absl::StripAsciiWhitespace(line).empty(); }
+
+// One line of an x-uuencode body at a time; see the header for the rules.
+class UuencodeDecoder final : public TransferDecoder {
+ public:
+  explicit UuencodeDecoder(absl::string_view where) : TransferDecoder(where) {}
+
+  void Feed(absl::string_view in, std::string* out) override {
+    if (finished_) return;
+    while (!in.empty()) {
+      if (state_ == State::kPassThrough) {
+        out->append(in.data(), in.size());
+        return;
+      }
+      const size_t lf = in.find('\n');
+      const size_t n = lf == absl::string_view::npos ? in.size() : lf + 1;
+      const absl::string_view piece = in.substr(0, n);
+      in.remove_prefix(n);
+      if (state_ == State::kBeforeBegin) {
+        if (preamble_.size() + piece.size() > kMaxUuencodePreamble) {
+          // Not waiting any longer: what was held and the rest go out as is.
+          AddDefectOnce(absl::StrCat("no uuencode 'begin' line in the first ", kMaxUuencodePreamble,
+                                     " bytes; the body is passed through undecoded"));
+          out->append(preamble_);
+          out->append(piece.data(), piece.size());
+          preamble_.clear();
+          preamble_.shrink_to_fit();
+          line_.clear();
+          state_ = State::kPassThrough;
+          continue;
+        }
+        preamble_.append(piece.data(), piece.size());
+      }
+      if (!overlong_) {
+        if (line_.size() + piece.size() > kMaxLine) {
+          overlong_ = true;
+          line_.clear();
+        } else {
+          line_.append(piece.data(), piece.size());
+        }
+      }
+      if (lf != absl::string_view::npos) EndLine(out);
+    }
+  }
+
+  void Finish(std::string* out) override {
+    if (finished_) return;
+    if (!line_.empty() || overlong_) EndLine(out);
+    finished_ = true;
+    switch (state_) {
+      case State::kBeforeBegin:
+        if (!preamble_.empty()) {
+          AddDefectOnce("no uuencode 'begin' line; the body is passed through undecoded");
+          out->append(preamble_);
+          preamble_.clear();
+        }
+        break;
+      case State::kData:
+        AddDefectOnce("uuencoded body without an 'end' line");
+        break;
+      case State::kAfterEnd:
+      case State::kPassThrough:
+        break;
+    }
+  }
+
+ private:
+  // No encoder writes a data line longer than 1 + 84 characters; a longer
+  // line can still be a "begin" line with a long file name.
+  static constexpr size_t kMaxLine = 1024;
+
+  enum class State {
+    kBeforeBegin,  // waiting for "begin"; preamble_ holds what came so far
+    kData,         // between "begin" and "end"
+    kAfterEnd,     // after "end"
+    kPassThrough,  // no "begin" came: the body is not uuencoded
+  };
+
+  // Handles line_ (with its line end, if any), then clears it.
+  void EndLine(std::string* out) {
+    absl::string_view line = line_;
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    switch (state_) {
+      case State::kBeforeBegin:
+        if (overlong_) {
+          saw_text_ = true;
+        } else if (absl::optional<std::string> name = uuencode::BeginLineFileName(line)) {
+          if (saw_text_) AddDefectOnce("text before the uuencode 'begin' line ignored");
+          set_file_name(*std::move(name));
+          preamble_.clear();
+          preamble_.shrink_to_fit();
+          state_ = State::kData;
+        } else if (!IsBlank(line)) {
+          saw_text_ = true;
+        }
+        break;
+      case State::kData:
+        if (overlong_) {
+          AddDefectOnce(kNotData);
+        } else if (uuencode::IsEndLine(line)) {
+          state_ = State::kAfterEnd;
+        } else {
+          switch (uuencode::DecodeLine(line, out)) {
+            case uuencode::LineResult::kDecoded:
+              break;
+            case uuencode::LineResult::kDecodedWithDefects:
+              AddDefectOnce("invalid uuencode character read as zero bits");
+              break;
+            case uuencode::LineResult::kNotData:
+              AddDefectOnce(kNotData);
+              break;
+          }
+        }
+        break;
+      case State::kAfterEnd:
+        if (overlong_ || !IsBlank(line))
+          AddDefectOnce("data after the uuencode 'end' line ignored");
+        break;
+      case State::kPassThrough:
+        break;
+    }
+    line_.clear();
+    overlong_ = false;
+  }
+
+  static constexpr absl::string_view kNotData = "line that is not uuencoded data ignored";
+
+  State state_ = State::kBeforeBegin;
+  std::string line_;       // the line being read, at most kMaxLine bytes
+  bool overlong_ = false;  // the line being read is longer than kMaxLine
+  std::string preamble_;   // kBeforeBegin: every byte so far, for passing through
+  bool saw_text_ = false;  // kBeforeBegin: a line that is neither blank nor "begin"
+  bool finished_ = false;
+};
+
 }  // namespace
+
+namespace uuencode {
+
+namespace {
+
+bool IsSpaceOrTab(char c) { return c == ' ' || c == '\t'; }
+
+// A data character's six bits, or -1 for a byte outside the alphabet.
+int Sextet(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u < 0x20 || u > 0x60) return -1;
+  return (u - 0x20) & 0x3f;
+}
+
+}  // namespace
+
+absl::optional<std::string> BeginLineFileName(absl::string_view line) {
+  if (!absl::StartsWith(line, "begin")) return absl::nullopt;
+  size_t i = 5;
+  if (i >= line.size() || !IsSpaceOrTab(line[i])) return absl::nullopt;
+  while (i < line.size() && IsSpaceOrTab(line[i])) ++i;
+  const size_t mode_start = i;
+  while (i < line.size() && line[i] >= '0' && line[i] <= '7') ++i;
+  const size_t mode_digits = i - mode_start;
+  if (mode_digits == 0 || mode_digits > 4) return absl::nullopt;
+  if (i >= line.size() || !IsSpaceOrTab(line[i])) return absl::nullopt;
+  while (i < line.size() && IsSpaceOrTab(line[i])) ++i;
+  const absl::string_view name = absl::StripTrailingAsciiWhitespace(line.substr(i));
+  if (name.empty()) return absl::nullopt;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return absl::nullopt;
+  }
+  return std::string(name);
+}
+
+bool IsEndLine(absl::string_view line) { return absl::StripTrailingAsciiWhitespace(line) == "end"; }
+
+LineResult DecodeLine(absl::string_view line, std::string* out) {
+  if (line.empty()) return LineResult::kDecoded;
+  const int n = Sextet(line[0]);
+  if (n < 0) return LineResult::kNotData;
+  bool bad = false;
+  size_t pos = 1;
+  for (int done = 0; done < n; done += 3) {
+    uint32_t bits = 0;
+    for (size_t j = 0; j < 4; ++j, ++pos) {
+      int v = pos < line.size() ? Sextet(line[pos]) : 0;  // lost trailing spaces were zeros
+      if (v < 0) {
+        bad = true;
+        v = 0;
+      }
+      bits = (bits << 6) | static_cast<uint32_t>(v);
+    }
+    const char bytes[3] = {static_cast<char>(bits >> 16), static_cast<char>(bits >> 8),
+                           static_cast<char>(bits)};
+    out->append(bytes, static_cast<size_t>(std::min(3, n - done)));
+  }
+  return bad ? LineResult::kDecodedWithDefects : LineResult::kDecoded;
+}
+
+bool IsWellFormedDataLine(absl::string_view line) {
+  if (line.empty()) return false;
+  const int n = Sextet(line[0]);
+  if (n <= 0) return false;
+  const size_t want = static_cast<size_t>((n + 2) / 3 * 4);
+  const size_t have = line.size() - 1;
+  if (have + 3 < want || have > want + 1) return false;
+  for (char c : line.substr(1)) {
+    if (Sextet(c) < 0) return false;
+  }
+  return true;
+}
+
+}  // namespace uuencode
 
 std::unique_ptr<TransferDecoder> TransferDecoder::For(TransferEncoding encoding,
                                                       absl::string_view where) {
@@ -323,6 +542,8 @@ std::unique_ptr<TransferDecoder> TransferDecoder::For(TransferEncoding encoding,
       return std::make_unique<Base64Decoder>(where);
     case TransferEncoding::kQuotedPrintable:
       return std::make_unique<QuotedPrintableDecoder>(where);
+    case TransferEncoding::kUuencode:
+      return std::make_unique<UuencodeDecoder>(where);
     case TransferEncoding::k7Bit:
     case TransferEncoding::k8Bit:
     case TransferEncoding::kBinary:

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -223,6 +224,137 @@ TEST(IdentityTest, PassesEverythingThrough) {
   }
 }
 
+// ------------------------------------------------------------ uuencode
+
+constexpr TransferEncoding kUu = TransferEncoding::kUuencode;
+
+// The bytes 0 to 255, as Python's binascii.b2a_uu encodes them in lines of
+// 45 bytes: zero bits as spaces ...
+constexpr absl::string_view kAllBytesSpaces =
+    "M  $\" P0%!@<(\"0H+# T.#Q 1$A,4%187&!D:&QP='A\\@(2(C)\"4F)R@I*BLL\n"
+    "M+2XO,#$R,S0U-C<X.3H[/#T^/T!!0D-$149'2$E*2TQ-3D]045)35%565UA9\n"
+    "M6EM<75Y?8&%B8V1E9F=H:6IK;&UN;W!Q<G-T=79W>'EZ>WQ]?G^ @8*#A(6&\n"
+    "MAXB)BHN,C8Z/D)&2DY25EI>8F9J;G)V>GZ\"AHJ.DI::GJ*FJJZRMKJ^PL;*S\n"
+    "MM+6VM[BYNKN\\O;Z_P,'\"P\\3%QL?(R<K+S,W.S]#1TM/4U=;7V-G:V]S=WM_@\n"
+    "?X>+CY.7FY^CIZNOL[>[O\\/'R\\_3U]O?X^?K[_/W^_P  \n";
+// ... and as backticks (backtick=True).
+constexpr absl::string_view kAllBytesBackticks =
+    "M``$\"`P0%!@<(\"0H+#`T.#Q`1$A,4%187&!D:&QP='A\\@(2(C)\"4F)R@I*BLL\n"
+    "M+2XO,#$R,S0U-C<X.3H[/#T^/T!!0D-$149'2$E*2TQ-3D]045)35%565UA9\n"
+    "M6EM<75Y?8&%B8V1E9F=H:6IK;&UN;W!Q<G-T=79W>'EZ>WQ]?G^`@8*#A(6&\n"
+    "MAXB)BHN,C8Z/D)&2DY25EI>8F9J;G)V>GZ\"AHJ.DI::GJ*FJJZRMKJ^PL;*S\n"
+    "MM+6VM[BYNKN\\O;Z_P,'\"P\\3%QL?(R<K+S,W.S]#1TM/4U=;7V-G:V]S=WM_@\n"
+    "?X>+CY.7FY^CIZNOL[>[O\\/'R\\_3U]O?X^?K[_/W^_P``\n";
+
+std::string AllBytes() {
+  std::string out;
+  for (int i = 0; i < 256; ++i) out.push_back(static_cast<char>(i));
+  return out;
+}
+
+std::string WithCrlf(absl::string_view lf) {
+  std::string out;
+  for (char c : lf) {
+    if (c == '\n') out.push_back('\r');
+    out.push_back(c);
+  }
+  return out;
+}
+
+TEST(UuencodeTest, DecodesWhatAnEncoderWrites) {
+  for (absl::string_view lines : {kAllBytesSpaces, kAllBytesBackticks}) {
+    const std::string body = absl::StrCat("begin 644 all bytes.bin\n", lines, "`\nend\n");
+    for (const std::string& b : {body, WithCrlf(body)}) {
+      Result r = Decode(kUu, b);
+      EXPECT_EQ(r.out, AllBytes());
+      EXPECT_THAT(r.defects, IsEmpty());
+    }
+  }
+  std::unique_ptr<TransferDecoder> d = TransferDecoder::For(kUu);
+  std::string out;
+  EXPECT_EQ(d->file_name(), "");
+  d->Feed("\r\n\r\nbegin 0755   run me.sh  \r\n#0V%T\r\n`\r\nend", &out);
+  d->Finish(&out);
+  EXPECT_EQ(out, "Cat");
+  EXPECT_EQ(d->file_name(), "run me.sh");
+  EXPECT_THAT(d->defects(), IsEmpty());
+}
+
+TEST(UuencodeTest, RestoresTrailingSpacesLostInTransport) {
+  // b2a_uu of 45 zero bytes and "AB" is "M" and 60 spaces, then "\"04( ";
+  // a relay that strips trailing white space leaves "M" and "\"04(".
+  Result r = Decode(kUu, "begin 644 z\nM\n\"04(\n \nend\n");
+  EXPECT_EQ(r.out, std::string(45, '\0') + "AB");
+  EXPECT_THAT(r.defects, IsEmpty());
+  // A checksum character after the data is ignored.
+  EXPECT_EQ(Decode(kUu, "begin 644 c\n#0V%TX\nend\n").out, "Cat");
+}
+
+TEST(UuencodeTest, MalformedInputIsDecodedAsFarAsPossibleWithDefects) {
+  Result r = Decode(kUu, "Here it is:\nbegin 644 c\n#0V%T\n");
+  EXPECT_EQ(r.out, "Cat");
+  EXPECT_THAT(r.defects, ElementsAre("text before the uuencode 'begin' line ignored",
+                                     "uuencoded body without an 'end' line"));
+  r = Decode(kUu, "begin 644 c\n#0V\x01T\nend\n");
+  EXPECT_EQ(r.out, "C`4");  // the 0x01 read as zero bits, where "%" gives "Cat"
+  EXPECT_THAT(r.defects, ElementsAre("invalid uuencode character read as zero bits"));
+  r = Decode(kUu, "begin 644 c\nhello\n#0V%T\nend\nbye\n\n");
+  EXPECT_EQ(r.out, "Cat");
+  EXPECT_THAT(r.defects, ElementsAre("line that is not uuencoded data ignored",
+                                     "data after the uuencode 'end' line ignored"));
+  r = Decode(kUu, absl::StrCat("begin 644 c\n", std::string(2000, 'M'), "\n#0V%T\nend\n"));
+  EXPECT_EQ(r.out, "Cat");
+  EXPECT_THAT(r.defects, ElementsAre("line that is not uuencoded data ignored"));
+}
+
+TEST(UuencodeTest, BodyWithoutBeginIsPassedThrough) {
+  Result r = Decode(kUu, "Just text,\r\nnot uuencoded.\r\n");
+  EXPECT_EQ(r.out, "Just text,\r\nnot uuencoded.\r\n");
+  EXPECT_THAT(r.defects,
+              ElementsAre("no uuencode 'begin' line; the body is passed through undecoded"));
+  EXPECT_THAT(Decode(kUu, "").defects, IsEmpty());
+  // Past the bound the decoder stops waiting and streams the rest.
+  const std::string big =
+      std::string(TransferDecoder::kMaxUuencodePreamble, 'x') + "\nbegin 644 c\n";
+  std::unique_ptr<TransferDecoder> d = TransferDecoder::For(kUu);
+  std::string out;
+  for (size_t i = 0; i < big.size(); i += 1000) {
+    d->Feed(absl::string_view(big).substr(i, 1000), &out);
+  }
+  d->Finish(&out);
+  EXPECT_EQ(out, big);
+  ASSERT_EQ(d->defects().size(), 1u);
+  EXPECT_EQ(
+      d->defects()[0].what,
+      "no uuencode 'begin' line in the first 65536 bytes; the body is passed through undecoded");
+}
+
+TEST(UuencodeTest, LineFunctions) {
+  EXPECT_EQ(uuencode::BeginLineFileName("begin 644 report.pdf"), "report.pdf");
+  EXPECT_EQ(uuencode::BeginLineFileName("begin\t0\tmy file.txt \t"), "my file.txt");
+  EXPECT_EQ(uuencode::BeginLineFileName("begin 644 "), absl::nullopt);
+  EXPECT_EQ(uuencode::BeginLineFileName("begin 648 a"), absl::nullopt);    // not octal
+  EXPECT_EQ(uuencode::BeginLineFileName("begin 00644 a"), absl::nullopt);  // five digits
+  EXPECT_EQ(uuencode::BeginLineFileName("begin-base64 644 a"), absl::nullopt);
+  EXPECT_EQ(uuencode::BeginLineFileName("begin 644 a\x01"), absl::nullopt);
+  EXPECT_EQ(uuencode::BeginLineFileName("Begin 644 a"), absl::nullopt);
+  EXPECT_TRUE(uuencode::IsEndLine("end"));
+  EXPECT_TRUE(uuencode::IsEndLine("end  "));
+  EXPECT_FALSE(uuencode::IsEndLine("ending"));
+  EXPECT_FALSE(uuencode::IsEndLine(" end"));
+  EXPECT_TRUE(uuencode::IsWellFormedDataLine("#0V%T"));
+  EXPECT_TRUE(uuencode::IsWellFormedDataLine("#0V%TX"));  // checksum character
+  EXPECT_TRUE(uuencode::IsWellFormedDataLine("\"04("));   // a space lost
+  EXPECT_FALSE(uuencode::IsWellFormedDataLine("M"));      // 60 lost: could be, but unproven
+  EXPECT_FALSE(uuencode::IsWellFormedDataLine("Hello there"));
+  EXPECT_FALSE(uuencode::IsWellFormedDataLine("`"));
+  EXPECT_FALSE(uuencode::IsWellFormedDataLine("#0v%T"));  // 'v' is outside the alphabet
+  std::string out;
+  EXPECT_EQ(uuencode::DecodeLine("a", &out), uuencode::LineResult::kNotData);
+  EXPECT_EQ(uuencode::DecodeLine("", &out), uuencode::LineResult::kDecoded);
+  EXPECT_EQ(out, "");
+}
+
 // ------------------------------------------------------------ robustness
 
 TEST(TransferDecoderTest, RandomInputNeverBreaksChunkIndependence) {
@@ -234,6 +366,13 @@ TEST(TransferDecoderTest, RandomInputNeverBreaksChunkIndependence) {
     for (size_t i = 0; i < len; ++i) in.push_back(alphabet[rng() % alphabet.size()]);
     Decode(kB64, in);
     Decode(kQp, in);
+  }
+  const std::string uu_alphabet = "begin 644 x\nend`M#0V%T\r\n \x01";
+  for (int round = 0; round < 300; ++round) {
+    std::string in = round % 2 == 0 ? "begin 644 x\n" : "";
+    size_t len = rng() % 80;
+    for (size_t i = 0; i < len; ++i) in.push_back(uu_alphabet[rng() % uu_alphabet.size()]);
+    Decode(kUu, in);
   }
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "absl/types/optional.h"
 #include "imap/query/schema.h"
 
 namespace imap::query {
@@ -23,6 +24,10 @@ struct Token {
   Kind kind = Kind::kEnd;
   std::string text;  // word as written, string/name unescaped, symbol, digits+unit
   Position position;
+  // kString/kQuotedName: where the first control character (below 0x20, or
+  // 0x7f) sits in the query text, for the places that refuse them.
+  absl::optional<Position> first_control;
+  char control = 0;  // that character
 };
 
 std::string Describe(const Token& t) {
@@ -59,7 +64,7 @@ class Lexer {
       const char c = text_[pos_];
       if (c == '\'' || c == '"') {
         t.kind = c == '\'' ? Token::Kind::kString : Token::Kind::kQuotedName;
-        absl::Status s = ReadQuoted(c, &t.text);
+        absl::Status s = ReadQuoted(c, &t);
         if (!s.ok()) return s;
       } else if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
         t.kind = Token::Kind::kNumber;
@@ -117,11 +122,19 @@ class Lexer {
   }
 
   // 'it''s' and "say ""hi""": the quote doubled stands for itself. Any
-  // byte but NUL may appear inside, line breaks included.
-  absl::Status ReadQuoted(char quote, std::string* out) {
+  // byte but NUL may appear inside, line breaks included; the first other
+  // control character is remembered in `t`, so that folder names can refuse
+  // it at its own position.
+  absl::Status ReadQuoted(char quote, Token* t) {
+    std::string* out = &t->text;
     const Position start{line_, column_};
     Advance();
     while (pos_ < text_.size()) {
+      const auto byte = static_cast<unsigned char>(text_[pos_]);
+      if ((byte < 0x20 || byte == 0x7f) && byte != 0 && !t->first_control.has_value()) {
+        t->first_control = Position{line_, column_};
+        t->control = static_cast<char>(byte);
+      }
       const char c = Advance();
       if (c == '\0') return ErrorAt(start, "a NUL byte inside a quoted string");
       if (c == quote) {
@@ -286,6 +299,16 @@ class Parser {
       const Token& t = Peek();
       if (t.kind == Token::Kind::kQuotedName || t.kind == Token::Kind::kString) {
         if (t.text.empty()) return ErrorAt(t.position, "a folder name cannot be empty");
+        // The name goes to the server in LIST and SELECT. The command writer
+        // would send CR or LF safely inside a literal, but no real folder
+        // holds them and servers answer such names with garbage (a bare CR
+        // gave "malformed IMAP response"), so they are refused here, as the
+        // connection's default_folder and move_to are.
+        if (t.first_control.has_value()) {
+          return ErrorAt(*t.first_control,
+                         absl::StrCat("a folder name cannot contain control characters; found '",
+                                      absl::CHexEscape(std::string(1, t.control)), "'"));
+        }
         q->folders.push_back(t.text);
       } else if (t.kind == Token::Kind::kWord && !IsReserved(t.text)) {
         q->folders.push_back(t.text);  // INBOX, Archive

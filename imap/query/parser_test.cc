@@ -115,6 +115,28 @@ TEST(QueryParserTest, ErrorsSayWhereAndWhat) {
   EXPECT_THAT(ErrorOf("WHERE header(Subject) CONTAINS 'x'"), HasSubstr("a header name in quotes"));
 }
 
+TEST(QueryParserTest, FolderNamesRefuseControlCharactersWhereTheyAre) {
+  EXPECT_EQ(ErrorOf("FROM \"Sales\r\nX\""),
+            "line 1, column 12: a folder name cannot contain control characters; found '\\r'");
+  EXPECT_EQ(ErrorOf("FROM 'a\nb'"),
+            "line 1, column 8: a folder name cannot contain control characters; found '\\n'");
+  // The position is that of the character, also on a later line and after
+  // a doubled quote.
+  EXPECT_EQ(ErrorOf("SELECT subject\nFROM INBOX, 'it''s\tB'"),
+            "line 2, column 19: a folder name cannot contain control characters; found '\\t'");
+  EXPECT_EQ(ErrorOf("FROM \"x\x7f\""),
+            "line 1, column 8: a folder name cannot contain control characters; found '\\x7f'");
+  EXPECT_EQ(ErrorOf("FROM INBOX, \"Archive/*\x01\""),
+            "line 1, column 23: a folder name cannot contain control characters; found '\\x01'");
+  // Only the first control character is named.
+  EXPECT_EQ(ErrorOf("FROM \"\x1b\r\""),
+            "line 1, column 7: a folder name cannot contain control characters; found '\\x1b'");
+  // Strings compared in WHERE keep their line breaks (they go out as
+  // literals), and a name with a space, a quote or non-ASCII is fine.
+  Query q = MustParse("FROM \"My \"\"Box\"\"\", 'Entwürfe' WHERE subject CONTAINS 'a\r\nb'");
+  EXPECT_THAT(q.folders, ElementsAre("My \"Box\"", "Entwürfe"));
+}
+
 TEST(QueryParserTest, LimitsHold) {
   std::string deep = "WHERE " + std::string(200, '(') + "seen" + std::string(200, ')');
   EXPECT_THAT(ErrorOf(deep), HasSubstr("nested deeper than 64 levels"));
