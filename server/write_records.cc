@@ -15,6 +15,7 @@
 #include "imap/util/status_macros.h"
 #include "imap/wire/command_writer.h"
 #include "server/imap_connect.h"
+#include "server/status_convert.h"
 #include "server/test_query.h"
 
 namespace server {
@@ -87,18 +88,22 @@ class Writer {
     Drop();
     IMAPC_ASSIGN_OR_RETURN(session_, OpenSession(connection_, deadline_));
     attached_.emplace(control_, &session_->transport());
-    absl::StatusOr<imap::MailboxInfo> box = session_->Examine(folder_);
-    if (!box.ok() && box.status().code() == absl::StatusCode::kNotFound && options_.create_folder()) {
+    // STATUS checks the folder without selecting it: APPEND into a folder
+    // selected read-only (EXAMINE) is refused by Courier ("Current box is
+    // selected READ-ONLY").
+    absl::Status found = session_->Status(folder_).status();
+    if (found.code() == absl::StatusCode::kNotFound && options_.create_folder()) {
       IMAPC_RETURN_IF_ERROR(imap::Annotate(session_->Create(folder_), absl::StrCat("creating \"", folder_, "\"")));
-      box = session_->Examine(folder_);
+      found = session_->Status(folder_).status();
     }
-    if (!box.ok()) {
-      if (box.status().code() == absl::StatusCode::kNotFound) {
-        return absl::NotFoundError(absl::StrCat("folder \"", folder_, "\" does not exist (",
-                                                box.status().message(), "); set create_folder to create it"));
-      }
-      return box.status();
+    if (found.code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(absl::StrCat("folder \"", folder_, "\" does not exist (", found.message(),
+                                              "); set create_folder to create it"));
     }
+    IMAPC_RETURN_IF_ERROR(found);
+    // Looking for a Message-ID needs SEARCH, so a selected folder: SELECT
+    // it read-write, which every server lets us APPEND into.
+    if (options_.skip_existing_message_ids()) IMAPC_RETURN_IF_ERROR(session_->Select(folder_).status());
     return absl::OkStatus();
   }
 
@@ -112,6 +117,14 @@ class Writer {
                              "' is neither a system flag (\\Seen ...) nor a keyword atom")));
         return;
       }
+    }
+    const int64_t date = m.internal_date_unix_millis();
+    if (date != 0 && (date < kMinInternalDateMillis || date > kMaxInternalDateMillis)) {
+      SetError(result, absl::InvalidArgumentError(absl::StrCat(
+                           field, ".internal_date_unix_millis: is ", date, ", outside what IMAP servers store: ",
+                           kMinInternalDateMillis, " (1970-01-01T00:00:01Z) to ", kMaxInternalDateMillis,
+                           " (2106-02-07T06:28:15Z); 0 means the time of arrival")));
+      return;
     }
     std::string composed;
     absl::string_view bytes;
@@ -148,7 +161,7 @@ class Writer {
     result->set_message_id(message_id);
     std::vector<std::string> flags(m.flags().begin(), m.flags().end());
     absl::optional<absl::Time> internal_date;
-    if (m.internal_date_unix_millis() != 0) internal_date = absl::FromUnixMillis(m.internal_date_unix_millis());
+    if (date != 0) internal_date = absl::FromUnixMillis(date);
 
     // One reconnect per message when the connection drops under it.
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -230,16 +243,30 @@ absl::StatusOr<std::string> TargetFolderOf(const std::string& query) {
 absl::StatusOr<connector::v1::WriteRecordsResponse> RunWrite(const connector::v1::Connection& connection,
                                                              const std::string& folder,
                                                              const connector::v1::WriteOptions& options,
-                                                             absl::Time deadline, const NextMessage& next,
+                                                             absl::Time deadline, const NextRequest& next,
                                                              StreamControl* control) {
   connector::v1::WriteRecordsResponse response;
   response.set_folder(folder);
   Writer writer(connection, folder, options, deadline, control);
   IMAPC_RETURN_IF_ERROR(writer.Open());
-  OutgoingMessage message;
-  for (int index = 0; next(&message); ++index) {
+  connector::v1::WriteRecordsRequest request;
+  // requests[0] carried the options; messages are counted from 0.
+  for (int position = 1, index = 0; next(&request); ++position, ++index) {
+    if (request.item_case() != connector::v1::WriteRecordsRequest::kMessage) {
+      // Options mid-stream would change what the messages before them were
+      // written with: refuse them rather than apply or ignore them.
+      writer.Close();
+      const bool options_again = request.item_case() == connector::v1::WriteRecordsRequest::kOptions;
+      return InvalidFields(
+          {{absl::StrCat("requests[", position, "]", options_again ? ".options" : ""),
+            absl::StrCat(options_again ? "only the first request may carry options"
+                                       : "carries neither options nor a message",
+                         "; the ", index, " messages before it were processed (", response.written(),
+                         " written, ", response.skipped(), " skipped, ", response.failed(),
+                         " failed) and the rest of the stream was not read")}});
+    }
     WriteResult* result = response.add_results();
-    writer.Write(index, message, result);
+    writer.Write(index, *request.mutable_message(), result);
     if (result->error_code() != 0) {
       response.set_failed(response.failed() + 1);
     } else if (result->skipped_duplicate()) {
@@ -247,7 +274,7 @@ absl::StatusOr<connector::v1::WriteRecordsResponse> RunWrite(const connector::v1
     } else {
       response.set_written(response.written() + 1);
     }
-    message.Clear();
+    request.Clear();
   }
   writer.Close();
   return response;
