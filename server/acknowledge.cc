@@ -12,6 +12,7 @@
 #include "imap/util/status_macros.h"
 #include "imap/wire/sequence_set.h"
 #include "server/imap_connect.h"
+#include "server/status_convert.h"
 
 namespace server {
 
@@ -51,7 +52,7 @@ absl::StatusOr<AckResult> RunAcknowledge(const connector::v1::Connection& connec
       options.start_after = [&, &to = to](const imap::MailboxInfo& box) -> absl::StatusOr<uint32_t> {
         if (box.uid_validity != to.uid_validity) {
           return absl::FailedPreconditionError(absl::StrCat(
-              "folder \"", folder, "\" has UIDVALIDITY ", box.uid_validity, ", the cursor's is ",
+              "folder ", Quote(folder, '"'), " has UIDVALIDITY ", box.uid_validity, ", the cursor's is ",
               to.uid_validity, ": its messages were renumbered, so nothing was changed there"));
         }
         return after;
@@ -66,11 +67,11 @@ absl::StatusOr<AckResult> RunAcknowledge(const connector::v1::Connection& connec
       if (!uids.empty()) {
         if (!flags.empty()) {
           IMAPC_RETURN_IF_ERROR(imap::Annotate(session->UidStore(uids, "+FLAGS.SILENT", flags),
-                                               absl::StrCat("marking in \"", folder, "\"")));
+                                               absl::StrCat("marking in ", Quote(folder, '"'))));
         }
         if (!actions.move_to().empty()) {
           IMAPC_RETURN_IF_ERROR(imap::Annotate(session->UidMove(uids, actions.move_to()).status(),
-                                               absl::StrCat("moving from \"", folder, "\"")));
+                                               absl::StrCat("moving from ", Quote(folder, '"'))));
         } else if (actions.delete_()) {
           if (!session->HasCapability("UIDPLUS")) {
             return absl::FailedPreconditionError(
@@ -78,9 +79,9 @@ absl::StatusOr<AckResult> RunAcknowledge(const connector::v1::Connection& connec
                 "possible (a plain EXPUNGE could remove others)");
           }
           IMAPC_RETURN_IF_ERROR(imap::Annotate(session->UidStore(uids, "+FLAGS.SILENT", {"\\Deleted"}),
-                                               absl::StrCat("deleting in \"", folder, "\"")));
+                                               absl::StrCat("deleting in ", Quote(folder, '"'))));
           IMAPC_RETURN_IF_ERROR(imap::Annotate(session->UidExpunge(uids),
-                                               absl::StrCat("expunging in \"", folder, "\"")));
+                                               absl::StrCat("expunging in ", Quote(folder, '"'))));
         }
         result.messages_changed += uids.size();
       }

@@ -8,10 +8,14 @@
 
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/log.h"
+#include "server/status_convert.h"
 
 namespace server {
 namespace {
@@ -47,10 +51,23 @@ absl::Status FsyncPath(const std::string& path, int flags) {
   return rc == 0 ? absl::OkStatus() : Errno("cannot fsync", path);
 }
 
+// Whether this process is in group `gid` (effective or supplementary).
+bool IsOurGroup(gid_t gid) {
+  if (gid == getegid()) return true;
+  const int n = getgroups(0, nullptr);
+  if (n <= 0) return false;
+  std::vector<gid_t> groups(static_cast<size_t>(n));
+  const int got = getgroups(n, groups.data());
+  for (int i = 0; i < got; ++i) {
+    if (groups[static_cast<size_t>(i)] == gid) return true;
+  }
+  return false;
+}
+
 absl::Status DeclaredError(const std::string& name) {
   return absl::FailedPreconditionError(absl::StrCat(
-      "connection '", name,
-      "' is declared in the server's --connections_file; change it there, not through the API"));
+      "connection ", Quote(name),
+      " is declared in the server's --connections_file; change it there, not through the API"));
 }
 
 }  // namespace
@@ -63,6 +80,23 @@ absl::StatusOr<std::unique_ptr<ConnectionStore>> ConnectionStore::Open(const std
   struct stat st;
   if (stat(data_dir.c_str(), &st) != 0) return Errno("cannot stat", data_dir);
   if (!S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(data_dir, " is not a directory"));
+  // The directory holds passwords and the cursor key: others must not even
+  // list it. An existing one may have been made by hand with a loose mode.
+  // Kubernetes mounts volumes owned by root, group-writable for the pod's
+  // fsGroup: shared with our own group only, which is no leak.
+  const bool group_is_ours_only = (st.st_mode & 007) == 0 && IsOurGroup(st.st_gid);
+  if ((st.st_mode & 077) != 0 && !(st.st_uid != geteuid() && group_is_ours_only)) {
+    const unsigned mode = st.st_mode & 0777;
+    if (st.st_uid == geteuid() && chmod(data_dir.c_str(), 0700) == 0) {
+      LogWarning(absl::StrFormat("data directory %s had mode %04o (open to other users); changed it to 0700",
+                                 data_dir, mode));
+    } else {
+      LogWarning(absl::StrFormat(
+          "data directory %s has mode %04o (open to other users) and is owned by uid %d, not by this "
+          "process (uid %d), so it was left as it is; make it 0700 (chmod 700 %s)",
+          data_dir, mode, static_cast<int>(st.st_uid), static_cast<int>(geteuid()), data_dir));
+    }
+  }
 
   // Temporary files left by a crash mid-write were never renamed into place;
   // the store file is still the last complete version.
@@ -161,7 +195,7 @@ absl::Status ConnectionStore::Declare(const std::vector<Connection>& connections
   std::map<std::string, Connection> declared;
   for (const Connection& c : connections) {
     if (!declared.emplace(c.name(), c).second) {
-      return absl::InvalidArgumentError(absl::StrCat("connection '", c.name(), "' is declared twice"));
+      return absl::InvalidArgumentError(absl::StrCat("connection ", Quote(c.name()), " is declared twice"));
     }
   }
   // Acknowledged positions survive restarts.
@@ -186,7 +220,7 @@ absl::StatusOr<Connection> ConnectionStore::Get(const std::string& name) const {
   if (auto d = declared_.find(name); d != declared_.end()) return d->second;
   auto it = connections_.find(name);
   if (it == connections_.end()) {
-    return absl::NotFoundError(absl::StrCat("no connection named '", name, "'"));
+    return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
   }
   return it->second;
 }
@@ -230,7 +264,7 @@ absl::Status ConnectionStore::SetAckCursor(const std::string& name, const std::s
   }
   auto it = connections_.find(name);
   if (it == connections_.end()) {
-    return absl::NotFoundError(absl::StrCat("no connection named '", name, "'"));
+    return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
   }
   std::map<std::string, Connection> next = connections_;
   next[name].set_last_ack_cursor(cursor);
@@ -244,7 +278,7 @@ absl::Status ConnectionStore::Delete(const std::string& name) {
   absl::MutexLock lock(&mu_);
   if (declared_.count(name) > 0) return DeclaredError(name);
   if (connections_.count(name) == 0) {
-    return absl::NotFoundError(absl::StrCat("no connection named '", name, "'"));
+    return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
   }
   std::map<std::string, Connection> next = connections_;
   next.erase(name);

@@ -139,5 +139,60 @@ TEST_F(ConnectionStoreTest, CrashMidWriteNeverCorrupts) {
   EXPECT_GT(max_seen, 0);
 }
 
+// A data directory made by hand with a loose mode (mkdir under umask 022)
+// holds passwords readable by listing: ours is tightened to 0700.
+TEST_F(ConnectionStoreTest, TightensLooseDataDirectoryWeOwn) {
+  ASSERT_EQ(mkdir(dir_.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);  // whatever the umask
+  ::testing::internal::CaptureStderr();
+  auto store = ConnectionStore::Open(dir_);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(store.ok()) << store.status();
+  struct stat st;
+  ASSERT_EQ(stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_NE(log.find("had mode 0755 (open to other users); changed it to 0700"), std::string::npos) << log;
+}
+
+TEST_F(ConnectionStoreTest, SaysNothingAboutAPrivateDataDirectory) {
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  ::testing::internal::CaptureStderr();
+  auto store = ConnectionStore::Open(dir_);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(log.find("data directory"), std::string::npos) << log;
+}
+
+// Someone else's directory is not ours to change: warn and leave it.
+TEST_F(ConnectionStoreTest, WarnsAboutLooseDataDirectoryOfAnotherUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give the directory to another user";
+  ASSERT_EQ(mkdir(dir_.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  ASSERT_EQ(chown(dir_.c_str(), 65534, 65534), 0);
+  ::testing::internal::CaptureStderr();
+  auto store = ConnectionStore::Open(dir_);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(store.ok()) << store.status();
+  struct stat st;
+  ASSERT_EQ(stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  EXPECT_NE(log.find("has mode 0755 (open to other users) and is owned by uid 65534"), std::string::npos)
+      << log;
+}
+
+// A volume mounted the Kubernetes way (owned by root, group-writable for
+// the pod's fsGroup) is shared with our own group only: no warning.
+TEST_F(ConnectionStoreTest, AcceptsAnotherOwnersDirectorySharedWithOurGroupOnly) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give the directory to another user";
+  ASSERT_EQ(mkdir(dir_.c_str(), 0770), 0);
+  ASSERT_EQ(chmod(dir_.c_str(), 0770), 0);
+  ASSERT_EQ(chown(dir_.c_str(), 65534, getegid()), 0);
+  ::testing::internal::CaptureStderr();
+  auto store = ConnectionStore::Open(dir_);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(log.find("data directory"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace server

@@ -43,9 +43,9 @@ void Count(absl::string_view rpc, const absl::Status& status) {
 grpc::Status Finish(absl::string_view rpc, absl::string_view subject, const absl::Status& status) {
   Count(rpc, status);
   if (status.ok()) {
-    LogInfo(absl::StrCat(rpc, " '", subject, "': OK"));
+    LogInfo(absl::StrCat(rpc, " ", Quote(subject), ": OK"));
   } else {
-    LogWarning(absl::StrCat(rpc, " '", subject, "': ", absl::StatusCodeToString(status.code()), ": ",
+    LogWarning(absl::StrCat(rpc, " ", Quote(subject), ": ", absl::StatusCodeToString(status.code()), ": ",
                             status.message()));
   }
   return ToGrpcStatus(status);
@@ -60,39 +60,63 @@ absl::Time DeadlineOf(const grpc::ServerContextBase& context) {
 absl::Status RequireSource(const Connection& c) {
   if (!c.is_source()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "connection '", c.name(), "' is not a source (is_source = false): it cannot be read from"));
+        "connection ", Quote(c.name()), " is not a source (is_source = false): it cannot be read from"));
   }
   return absl::OkStatus();
 }
 
 // Streams batches to a gRPC client: the worker thread runs the IMAP side
 // and blocks in Send() while a write is in flight, so IMAP reading pauses
-// while the client is slow. Deletes itself when the call is done.
+// while the client is slow. Seals the cursors of what it sends. Deletes
+// itself when the call is done.
 class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>,
-                            public BatchSink {
+                            public BatchSink,
+                            public OpenStreams::Member {
  public:
   // Starts the worker for `request`, or finishes at once with `error`.
-  StreamReactor(absl::StatusOr<StreamRequest> request, std::string subject)
-      : subject_(std::move(subject)) {
+  // `sealer` and `streams` must outlive the call.
+  StreamReactor(grpc::CallbackServerContext* context, absl::StatusOr<StreamRequest> request,
+                std::string subject, const CursorSealer* sealer, OpenStreams* streams)
+      : context_(context), subject_(std::move(subject)), sealer_(sealer), streams_(streams) {
     if (!request.ok()) {
-      LogWarning(absl::StrCat("StreamRecords '", subject_, "': ", request.status().ToString()));
+      LogWarning(absl::StrCat("StreamRecords ", Quote(subject_), ": ", request.status().ToString()));
       Count("StreamRecords", request.status());
       Finish(ToGrpcStatus(request.status()));
       return;
     }
     request_ = *std::move(request);
+    delivered_cursor_ = sealer_->Seal(request_.connection.name(), request_.start.Encode());
+    // A follow stream never ends by itself: shutdown ends it (and refuses
+    // new ones, which would only hold the server until the grace ends).
+    if (request_.follow) {
+      if (!streams_->Add(this)) {
+        const absl::Status refused = ShutdownStatus();
+        LogInfo(absl::StrCat("StreamRecords ", Quote(subject_), ": refused, the server is shutting down"));
+        Count("StreamRecords", refused);
+        FinishWithCursor(refused);
+        return;
+      }
+      registered_ = true;
+    }
     Metrics::Global().StreamOpened();
     counted_open_ = true;
     std::thread([this] { Work(); }).detach();
   }
 
   absl::Status Send(connector::v1::StreamRecordsResponse batch) override {
+    const std::string& name = request_.connection.name();
+    for (connector::v1::Record& record : *batch.mutable_records()) {
+      record.set_cursor(sealer_->Seal(name, record.cursor()));
+    }
+    batch.set_cursor(sealer_->Seal(name, batch.cursor()));
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &StreamReactor::CanWrite));
+      if (ended_by_shutdown_) return absl::UnavailableError("the server is shutting down");
       if (cancelled_ || write_failed_) return absl::CancelledError("the client went away");
       pending_ = std::move(batch);
       in_flight_ = true;
+      records_sent_ += static_cast<uint64_t>(pending_.records_size());
     }
     Metrics::Global().RecordsSent(static_cast<uint64_t>(pending_.records_size()), pending_.ByteSizeLong());
     StartWrite(&pending_);  // outside the lock: OnWriteDone may run inline
@@ -102,13 +126,34 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
     in_flight_ = false;
-    if (!ok) write_failed_ = true;
+    if (!ok) {
+      write_failed_ = true;
+    } else if (!pending_.cursor().empty()) {
+      // Messages reach the client in order and before the trailer, so a
+      // client that sees the trailer has every batch up to this one.
+      delivered_cursor_ = pending_.cursor();
+    }
   }
 
   void OnCancel() override {
+    // gRPC cancels the calls still running when the shutdown grace ends;
+    // anything else is the client (or its deadline).
+    const bool by_server =
+        streams_->shutting_down() && absl::Now() >= streams_->grace_end() - absl::Seconds(1);
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      cancelled_by_server_ = by_server;
+    }
     control_.Cancel();
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
+  }
+
+  void EndForShutdown() override {
+    {
+      absl::MutexLock lock(&mu_);
+      ended_by_shutdown_ = true;
+    }
+    control_.Cancel();
   }
 
   void OnDone() override {
@@ -117,11 +162,40 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
   }
 
  private:
-  bool CanWrite() const { return !in_flight_ || cancelled_ || write_failed_; }
+  bool CanWrite() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return !in_flight_ || cancelled_ || write_failed_ || ended_by_shutdown_;
+  }
+
+  static absl::Status ShutdownStatus() {
+    return absl::UnavailableError(absl::StrCat(
+        "the server is shutting down; resume on another replica or after the restart from the "
+        "cursor in the trailing metadata '", kResumeCursorTrailer, "' (the last batch's cursor)"));
+  }
+
+  // Finishes with `status`; an error carries the cursor to resume from.
+  void FinishWithCursor(const absl::Status& status) {
+    if (!status.ok()) {
+      std::string cursor;
+      {
+        absl::MutexLock lock(&mu_);
+        cursor = delivered_cursor_;
+      }
+      // Clients refuse metadata beyond 8 KiB (and the whole status with
+      // it): a cursor of very many folders is left to the batches.
+      if (!cursor.empty() && cursor.size() <= 4096) {
+        context_->AddTrailingMetadata(kResumeCursorTrailer, cursor);
+      }
+    }
+    Finish(ToGrpcStatus(status));
+  }
 
   void Work() {
     const absl::Time start = absl::Now();
     absl::StatusOr<StreamStats> stats = RunRecordStream(request_, *this, control_);
+    bool by_shutdown = false;
+    bool by_client = false;
+    bool by_grace_end = false;
+    uint64_t records = 0;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &StreamReactor::CanWrite));
@@ -129,38 +203,120 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
         // Cancelled with a write outstanding: gRPC still calls OnWriteDone.
         mu_.Await(absl::Condition(+[](bool* f) { return !*f; }, &in_flight_));
       }
+      by_shutdown = ended_by_shutdown_;
+      by_grace_end = cancelled_ && cancelled_by_server_;
+      by_client = cancelled_ && !cancelled_by_server_;
+      records = records_sent_;
     }
+    if (registered_) streams_->Remove(this);
+    const std::string elapsed = absl::FormatDuration(absl::Now() - start);
+    absl::Status status = stats.status();
     if (stats.ok()) {
-      LogInfo(absl::StrCat("StreamRecords '", subject_, "': ", stats->records, " records, ",
+      LogInfo(absl::StrCat("StreamRecords ", Quote(subject_), ": ", stats->records, " records, ",
                            stats->record_bytes, " bytes, ", stats->batches, " batches, ",
-                           stats->reconnects, " reconnects in ",
-                           absl::FormatDuration(absl::Now() - start)));
-      Count("StreamRecords", absl::OkStatus());
-      Finish(grpc::Status::OK);
+                           stats->reconnects, " reconnects in ", elapsed));
+    } else if (by_shutdown) {
+      // Whatever the worker saw once interrupted, the client is told to
+      // resume: the request was fine, this server is going away.
+      status = ShutdownStatus();
+      LogInfo(absl::StrCat("StreamRecords ", Quote(subject_), ": ended by the server shutdown after ",
+                           records, " records in ", elapsed,
+                           "; the client was told to resume (UNAVAILABLE)"));
+    } else if (by_grace_end) {
+      LogWarning(absl::StrCat("StreamRecords ", Quote(subject_),
+                              ": cancelled by the server at the end of the shutdown grace period after ",
+                              records, " records in ", elapsed));
+    } else if (by_client && status.code() == absl::StatusCode::kCancelled) {
+      LogInfo(absl::StrCat("StreamRecords ", Quote(subject_), ": the client cancelled the stream after ",
+                           records, " records in ", elapsed));
     } else {
-      LogWarning(absl::StrCat("StreamRecords '", subject_, "': ", stats.status().ToString()));
-      Count("StreamRecords", stats.status());
-      Finish(ToGrpcStatus(stats.status()));
+      LogWarning(absl::StrCat("StreamRecords ", Quote(subject_), ": ", status.ToString()));
     }
+    Count("StreamRecords", status);
+    FinishWithCursor(status);
     // Nothing may touch `this` from here on: OnDone deletes it.
   }
 
+  grpc::CallbackServerContext* const context_;
   const std::string subject_;
+  const CursorSealer* const sealer_;
+  OpenStreams* const streams_;
   StreamRequest request_;
   StreamControl control_;
   absl::Mutex mu_;
   bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_by_server_ ABSL_GUARDED_BY(mu_) = false;
+  bool ended_by_shutdown_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t records_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  // Sealed; the position after the last batch written to the client.
+  std::string delivered_cursor_ ABSL_GUARDED_BY(mu_);
   connector::v1::StreamRecordsResponse pending_;
   bool counted_open_ = false;
+  bool registered_ = false;
 };
 
 }  // namespace
 
+bool OpenStreams::Add(Member* m) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) return false;
+  members_.insert(m);
+  return true;
+}
+
+void OpenStreams::Remove(Member* m) {
+  absl::MutexLock lock(&mu_);
+  members_.erase(m);
+}
+
+void OpenStreams::Shutdown(absl::Time grace_end) {
+  absl::MutexLock lock(&mu_);
+  shutting_down_ = true;
+  grace_end_ = grace_end;
+  // Members stay registered until their worker removes them, which waits
+  // for this lock: none can be deleted while being ended.
+  for (Member* m : members_) m->EndForShutdown();
+}
+
+bool OpenStreams::shutting_down() const {
+  absl::MutexLock lock(&mu_);
+  return shutting_down_;
+}
+
+absl::Time OpenStreams::grace_end() const {
+  absl::MutexLock lock(&mu_);
+  return grace_end_;
+}
+
 ConnectorService::ConnectorService(ConnectionStore* store, std::string agent, StreamTuning tuning,
-                                   BearerAuth auth)
-    : store_(store), agent_(std::move(agent)), tuning_(tuning), auth_(std::move(auth)) {}
+                                   BearerAuth auth, CursorSealer sealer)
+    : store_(store),
+      agent_(std::move(agent)),
+      tuning_(tuning),
+      auth_(std::move(auth)),
+      sealer_(std::move(sealer)) {}
+
+void ConnectorService::BeginShutdown(absl::Time grace_end) {
+  open_streams_.Shutdown(grace_end);
+}
+
+Connection ConnectorService::ForResponse(const Connection& c) const {
+  Connection out = WithoutPassword(c);
+  // Stored unsealed (the store is ours); sealed like every cursor that
+  // leaves the server.
+  out.set_last_ack_cursor(sealer_.Seal(c.name(), c.last_ack_cursor()));
+  return out;
+}
+
+absl::StatusOr<std::string> ConnectorService::OpenCursor(const std::string& connection,
+                                                         const std::string& token,
+                                                         const char* field) const {
+  absl::StatusOr<std::string> raw = sealer_.Open(connection, token);
+  if (!raw.ok()) return InvalidFields({{field, std::string(raw.status().message())}});
+  return raw;
+}
 
 absl::StatusOr<Connection> ConnectorService::Resolve(const connector::v1::ConnectionRef& ref,
                                                      std::string* subject,
@@ -190,13 +346,13 @@ absl::StatusOr<Connection> ConnectorService::Resolve(const connector::v1::Connec
   }
   if (!connection.is_active()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "connection '", connection.name(),
-        "' is inactive (is_active = false); activate it with Configure first"));
+        "connection ", Quote(connection.name()),
+        " is inactive (is_active = false); activate it with Configure first"));
   }
   if (connection.cloud_agent() != agent_) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "connection '", connection.name(), "' belongs to agent '", connection.cloud_agent(),
-        "', this server is agent '", agent_, "'"));
+        "connection ", Quote(connection.name()), " belongs to agent ", Quote(connection.cloud_agent()),
+        ", this server is agent '", agent_, "'"));
   }
   return connection;
 }
@@ -215,12 +371,13 @@ grpc::Status ConnectorService::Configure(grpc::ServerContext* context,
   if (existing.ok() && input.password().empty()) validation.stored_password = existing->password();
   absl::StatusOr<ValidConnection> valid = ValidateConnection(input, validation);
   if (!valid.ok()) return Finish("Configure", input.name(), valid.status());
-  // The acknowledged position belongs to the mailbox, not to the settings.
-  if (existing.ok()) valid->connection.set_last_ack_cursor(existing->last_ack_cursor());
+  // The acknowledged position belongs to the mailbox, not to the settings,
+  // and only Acknowledge sets it (last_ack_cursor is output only).
+  valid->connection.set_last_ack_cursor(existing.ok() ? existing->last_ack_cursor() : "");
   bool replaced = false;
   absl::Status stored = store_->Put(valid->connection, &replaced);
   if (!stored.ok()) return Finish("Configure", input.name(), stored);
-  *response->mutable_connection() = WithoutPassword(valid->connection);
+  *response->mutable_connection() = ForResponse(valid->connection);
   response->set_replaced(replaced);
   for (std::string& note : valid->notes) response->add_notes(std::move(note));
   return Finish("Configure", input.name(), absl::OkStatus());
@@ -235,7 +392,7 @@ grpc::Status ConnectorService::GetConnection(grpc::ServerContext* context,
   if (absl::Status s = RequireName(request->name()); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<Connection> c = store_->Get(request->name());
   if (!c.ok()) return ToGrpcStatus(c.status());
-  *response = WithoutPassword(*c);
+  *response = ForResponse(*c);
   return grpc::Status::OK;
 }
 
@@ -245,7 +402,7 @@ grpc::Status ConnectorService::ListConnections(grpc::ServerContext* context,
   if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
     return Finish("ListConnections", "", denied);
   }
-  for (const Connection& c : store_->List()) *response->add_connections() = WithoutPassword(c);
+  for (const Connection& c : store_->List()) *response->add_connections() = ForResponse(c);
   return grpc::Status::OK;
 }
 
@@ -285,10 +442,10 @@ grpc::Status ConnectorService::TestConnection(grpc::ServerContext* context,
   if (!result.ok()) return Finish("TestConnection", subject, result.status());
   *response = *std::move(result);
   if (response->ok()) {
-    LogInfo(absl::StrCat("TestConnection '", subject, "': ok, ", response->message_count(),
-                         " messages in ", response->folder()));
+    LogInfo(absl::StrCat("TestConnection ", Quote(subject), ": ok, ", response->message_count(),
+                         " messages in ", Quote(response->folder(), '"')));
   } else {
-    LogInfo(absl::StrCat("TestConnection '", subject, "': failed: ", response->message()));
+    LogInfo(absl::StrCat("TestConnection ", Quote(subject), ": failed: ", response->message()));
   }
   return grpc::Status::OK;
 }
@@ -316,6 +473,9 @@ grpc::Status ConnectorService::TestQuery(grpc::ServerContext* context,
       DeadlineOf(*context), &control);
   if (!result.ok()) return Finish("TestQuery", subject, result.status());
   *response = *std::move(result);
+  for (connector::v1::Record& sample : *response->mutable_samples()) {
+    sample.set_cursor(sealer_.Seal(connection->name(), sample.cursor()));
+  }
   return Finish("TestQuery", subject, absl::OkStatus());
 }
 
@@ -355,8 +515,13 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
       bad.push_back({"since_last_ack", "needs a stored connection (by name): inline connections "
                                        "have no acknowledged position"});
     }
-    absl::StatusOr<imap::records::Cursor> start = imap::records::Cursor::Decode(
-        request->since_last_ack() ? connection->last_ack_cursor() : request->resume_after());
+    // The stored position is ours already; a client's must be one we sealed
+    // for this connection.
+    absl::StatusOr<std::string> raw_start =
+        request->since_last_ack() ? absl::StatusOr<std::string>(connection->last_ack_cursor())
+                                  : sealer_.Open(connection->name(), request->resume_after());
+    absl::StatusOr<imap::records::Cursor> start =
+        raw_start.ok() ? imap::records::Cursor::Decode(*raw_start) : raw_start.status();
     if (!start.ok()) bad.push_back({"resume_after", std::string(start.status().message())});
     if (!bad.empty()) return InvalidFields(bad);
 
@@ -388,7 +553,7 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
     return out;
   };
   absl::StatusOr<StreamRequest> stream = build();
-  return new StreamReactor(std::move(stream), subject);
+  return new StreamReactor(context, std::move(stream), subject, &sealer_, &open_streams_);
 }
 
 grpc::Status ConnectorService::Acknowledge(grpc::ServerContext* context,
@@ -401,7 +566,11 @@ grpc::Status ConnectorService::Acknowledge(grpc::ServerContext* context,
   absl::StatusOr<Connection> connection = Resolve(request->connection(), &subject);
   if (!connection.ok()) return Finish("Acknowledge", subject, connection.status());
   if (absl::Status s = RequireSource(*connection); !s.ok()) return Finish("Acknowledge", subject, s);
-  absl::StatusOr<imap::records::Cursor> cursor = imap::records::Cursor::Decode(request->cursor());
+  // Refused before anything runs or is stored: a cursor of another
+  // connection (or a forged one) would make every since_last_ack fail.
+  absl::StatusOr<std::string> raw_cursor = OpenCursor(connection->name(), request->cursor(), "cursor");
+  if (!raw_cursor.ok()) return Finish("Acknowledge", subject, raw_cursor.status());
+  absl::StatusOr<imap::records::Cursor> cursor = imap::records::Cursor::Decode(*raw_cursor);
   if (!cursor.ok()) {
     return Finish("Acknowledge", subject,
                   InvalidFields({{"cursor", std::string(cursor.status().message())}}));
@@ -449,8 +618,8 @@ grpc::Status ConnectorService::Acknowledge(grpc::ServerContext* context,
     }
   }
   response->set_messages_changed(result->messages_changed);
-  response->set_cursor(encoded);
-  LogInfo(absl::StrCat("Acknowledge '", subject, "': ", result->messages_changed,
+  response->set_cursor(sealer_.Seal(connection->name(), encoded));
+  LogInfo(absl::StrCat("Acknowledge ", Quote(subject), ": ", result->messages_changed,
                        " messages changed"));
   return grpc::Status::OK;
 }
@@ -473,8 +642,8 @@ grpc::Status ConnectorService::WriteRecords(
   if (!connection->is_target()) {
     return Finish("WriteRecords", subject,
                   absl::FailedPreconditionError(absl::StrCat(
-                      "connection '", connection->name(),
-                      "' is not a target (is_target = false): set is_target to write into it")));
+                      "connection ", Quote(connection->name()),
+                      " is not a target (is_target = false): set is_target to write into it")));
   }
   std::string folder;
   for (const std::string* query : {options.has_query() ? &options.query() : nullptr, &connection->query()}) {
@@ -484,26 +653,15 @@ grpc::Status ConnectorService::WriteRecords(
     folder = *named;
   }
   if (folder.empty()) folder = connection->default_folder();
-  connector::v1::WriteRecordsRequest next;
-  bool misplaced_options = false;
   StreamControl control;
   CancelWatcher watcher(context, &control);
   absl::StatusOr<connector::v1::WriteRecordsResponse> result = RunWrite(
-      *connection, folder, options, DeadlineOf(*context), [&](connector::v1::OutgoingMessage* m) {
-        while (reader->Read(&next)) {
-          if (next.item_case() == connector::v1::WriteRecordsRequest::kMessage) {
-            m->Swap(next.mutable_message());
-            return true;
-          }
-          misplaced_options = true;  // reported below; the messages still count
-        }
-        return false;
-      },
-      &control);
+      *connection, folder, options, DeadlineOf(*context),
+      [&](connector::v1::WriteRecordsRequest* next) { return reader->Read(next); }, &control);
   if (!result.ok()) return Finish("WriteRecords", subject, result.status());
   *response = *std::move(result);
-  if (misplaced_options) LogWarning(absl::StrCat("WriteRecords '", subject, "': options after the first request were ignored"));
-  LogInfo(absl::StrCat("WriteRecords '", subject, "' into \"", folder, "\": ", response->written(), " written, ",
+  LogInfo(absl::StrCat("WriteRecords ", Quote(subject), " into ", Quote(folder, '"'), ": ",
+                       response->written(), " written, ",
                        response->skipped(), " skipped, ", response->failed(), " failed"));
   Count("WriteRecords", absl::OkStatus());
   return grpc::Status::OK;

@@ -6,13 +6,17 @@
 #ifndef SERVER_CONNECTOR_SERVICE_H_
 #define SERVER_CONNECTOR_SERVICE_H_
 
+#include <set>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "connector/v1/connector.grpc.pb.h"
 #include "server/bearer_auth.h"
 #include "server/connection_store.h"
+#include "server/cursor_seal.h"
 
 namespace server {
 
@@ -25,6 +29,42 @@ struct StreamTuning {
   int max_reconnect_attempts = 8;
 };
 
+// The trailing metadata key of a StreamRecords call that ends with an
+// error: the cursor after the last batch the client was sent, to resume from.
+inline constexpr char kResumeCursorTrailer[] = "imapc-resume-cursor";
+
+// The follow streams now open, so that a shutdown can end them at once
+// instead of letting them hold the server for the whole grace period.
+// Thread-safe.
+class OpenStreams {
+ public:
+  class Member {
+   public:
+    // Ends the stream promptly (UNAVAILABLE, to resume elsewhere). Called
+    // with the registry locked: must not call back into it.
+    virtual void EndForShutdown() = 0;
+
+   protected:
+    ~Member() = default;
+  };
+
+  // Adds `m` until Remove(m); false (not added) once shutdown has begun.
+  bool Add(Member* m);
+  void Remove(Member* m);
+  // Ends every member and refuses new ones. `grace_end`: when gRPC cancels
+  // the calls still running.
+  void Shutdown(absl::Time grace_end);
+  // Whether Shutdown() ran, and its grace_end (InfiniteFuture before).
+  bool shutting_down() const;
+  absl::Time grace_end() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::set<Member*> members_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time grace_end_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+};
+
 // Thread-safe: gRPC calls the methods from many threads. StreamRecords
 // uses the callback API (one write in flight, IMAP reading paused while
 // the client is slow); the others are synchronous.
@@ -32,9 +72,17 @@ class ConnectorService final
     : public connector::v1::Connector::WithCallbackMethod_StreamRecords<
           connector::v1::Connector::Service> {
  public:
-  // `store` must outlive the service.
+  // `store` must outlive the service. Cursors sent to clients are sealed
+  // with `sealer` (see cursor_seal.h), and only sealed ones are accepted.
   ConnectorService(ConnectionStore* store, std::string agent, StreamTuning tuning = StreamTuning(),
-                   BearerAuth auth = BearerAuth());
+                   BearerAuth auth = BearerAuth(),
+                   CursorSealer sealer = CursorSealer::WithRandomKey());
+
+  // The server is stopping: follow streams end now with UNAVAILABLE and
+  // their last cursor in the trailer kResumeCursorTrailer, new follow
+  // streams are refused the same way, and other calls may run until
+  // `grace_end` (when gRPC cancels them). Returns at once.
+  void BeginShutdown(absl::Time grace_end);
 
   grpc::Status Configure(grpc::ServerContext* context, const connector::v1::ConfigureRequest* request,
                          connector::v1::ConfigureResponse* response) override;
@@ -84,6 +132,15 @@ class ConnectorService final
   const std::string agent_;
   const StreamTuning tuning_;
   const BearerAuth auth_;
+  // A copy of `c` for a response: no password, its cursor sealed.
+  connector::v1::Connection ForResponse(const connector::v1::Connection& c) const;
+  // The engine cursor in `token` (sealed for `connection`), or
+  // INVALID_ARGUMENT naming `field`.
+  absl::StatusOr<std::string> OpenCursor(const std::string& connection, const std::string& token,
+                                         const char* field) const;
+
+  const CursorSealer sealer_;
+  OpenStreams open_streams_;
   // Acknowledge reads and writes a connection's last cursor: one at a time.
   absl::Mutex ack_mu_;
 };

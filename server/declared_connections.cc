@@ -54,7 +54,7 @@ absl::StatusOr<std::vector<connector::v1::Connection>> LoadDeclaredConnections(
   std::vector<connector::v1::Connection> out;
   for (int i = 0; i < declared.connections_size(); ++i) {
     connector::v1::Connection c = declared.connections(i);
-    const std::string where = absl::StrCat(file, ": connection ", i + 1, " ('", c.name(), "')");
+    const std::string where = absl::StrCat(file, ": connection ", i + 1, " (", Quote(c.name()), ")");
     if (!c.password().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": has a password in the file; put it in ", secrets_dir.empty() ? "--secrets_dir" : secrets_dir,
@@ -69,6 +69,9 @@ absl::StatusOr<std::vector<connector::v1::Connection>> LoadDeclaredConnections(
     absl::StatusOr<std::string> password = ReadSecretFile(absl::StrCat(secrets_dir, "/", c.name()));
     if (!password.ok()) return absl::NotFoundError(absl::StrCat(where, ": ", password.status().message()));
     c.set_password(*std::move(password));
+    // Output only: the acknowledged position comes from Acknowledge alone
+    // (kept in the data directory), never from the operator's file.
+    c.clear_last_ack_cursor();
     ValidationContext context;
     context.agent = agent;
     absl::StatusOr<ValidConnection> valid = ValidateConnection(c, context);

@@ -2,8 +2,10 @@
 // for deployments also --connections_file/--secrets_dir (declared
 // connections), --tls_* (gRPC over TLS, mTLS), --auth_token_file (bearer
 // token), --health_listen (plaintext health for probes), --metrics_listen
-// (Prometheus). SIGTERM or SIGINT turn health to NOT_SERVING, let running
-// calls finish (up to --shutdown_grace), and exit 0.
+// (Prometheus), --cursor_key_file (keys sealing cursors). SIGTERM or SIGINT
+// turn health to NOT_SERVING, end follow streams at once (UNAVAILABLE with
+// their resume cursor), let other calls finish (up to --shutdown_grace),
+// and exit 0.
 #include <pthread.h>
 #include <signal.h>
 
@@ -11,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -23,9 +26,11 @@
 #include "server/bearer_auth.h"
 #include "server/connection_store.h"
 #include "server/connector_service.h"
+#include "server/cursor_seal.h"
 #include "server/declared_connections.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/request_parse_interceptor.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to serve gRPC on; port 0 picks a free port (logged at start)");
@@ -57,7 +62,13 @@ ABSL_FLAG(std::string, metrics_listen, "", "host:port serving Prometheus metrics
 ABSL_FLAG(int, max_receive_message_mb, 64,
           "largest request message accepted, in MiB (a WriteRecords message carries a whole e-mail)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
-          "how long running calls may take to finish after SIGTERM");
+          "how long running calls may take to finish after SIGTERM (follow streams end at once, "
+          "with their resume cursor)");
+ABSL_FLAG(std::string, cursor_key_file, "",
+          "file of keys that seal cursors, one per line (at least 16 bytes each): the first signs, "
+          "all verify, so a new key goes first during a rotation. Replicas serving the same "
+          "connections need the same file (e.g. a Secret). Default: DATA_DIR/cursor-keys, created "
+          "with a random key on first start");
 
 namespace {
 
@@ -148,6 +159,14 @@ int main(int argc, char** argv) {
     }
     server::LogInfo(absl::StrCat(declared->size(), " declared connections from ", connections_file));
   }
+  absl::StatusOr<server::CursorSealer> sealer =
+      server::CursorSealer::Load(absl::GetFlag(FLAGS_cursor_key_file), absl::GetFlag(FLAGS_data_dir));
+  if (!sealer.ok()) {
+    server::LogError(absl::StrCat(absl::GetFlag(FLAGS_cursor_key_file).empty() ? "--data_dir: "
+                                                                               : "--cursor_key_file: ",
+                                  sealer.status().message()));
+    return 1;
+  }
   server::BearerAuth auth;
   if (const std::string token_file = absl::GetFlag(FLAGS_auth_token_file); !token_file.empty()) {
     absl::StatusOr<std::string> token = server::ReadSecretFile(token_file);
@@ -178,7 +197,7 @@ int main(int argc, char** argv) {
   tuning.poll_interval = absl::GetFlag(FLAGS_follow_poll_interval);
   tuning.backoff_initial = absl::GetFlag(FLAGS_reconnect_backoff);
   tuning.max_reconnect_attempts = absl::GetFlag(FLAGS_reconnect_attempts);
-  server::ConnectorService service(store->get(), agent, tuning, std::move(auth));
+  server::ConnectorService service(store->get(), agent, tuning, std::move(auth), *std::move(sealer));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -187,6 +206,9 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(std::max(1, absl::GetFlag(FLAGS_max_receive_message_mb)) << 20);
   builder.RegisterService(&service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<server::RequestParseInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> rpc_server = builder.BuildAndStart();
   if (rpc_server == nullptr || port == 0) {
     server::LogError(absl::StrCat("cannot listen on ", listen));
@@ -231,7 +253,11 @@ int main(int argc, char** argv) {
                                  ", shutting down"));
     health->SetServingStatus(false);  // NOT_SERVING for every service
     if (probe_health != nullptr) probe_health->SetServingStatus(false);
-    rpc_server->Shutdown(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace)));
+    const absl::Time grace_end = absl::Now() + absl::GetFlag(FLAGS_shutdown_grace);
+    // Follow streams never finish by themselves: end them now, telling
+    // their clients where to resume, instead of holding the grace period.
+    service.BeginShutdown(grace_end);
+    rpc_server->Shutdown(absl::ToChronoTime(grace_end));
   });
   rpc_server->Wait();
   signal_waiter.join();

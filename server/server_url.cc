@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/status_convert.h"
 
 namespace server {
 namespace {
@@ -29,14 +30,14 @@ absl::StatusOr<int> ParsePort(absl::string_view text) {
       text.find_first_not_of("0123456789") != absl::string_view::npos || port < 1 ||
       port > 65535) {
     return absl::InvalidArgumentError(
-        absl::StrCat("port '", text, "' is not a number from 1 to 65535"));
+        absl::StrCat("port ", Quote(text), " is not a number from 1 to 65535"));
   }
   return port;
 }
 
 absl::Status BadHost(absl::string_view host) {
   return absl::InvalidArgumentError(absl::StrCat(
-      "'", host, "' is not a valid host name or IP address"));
+      Quote(host), " is not a valid host name or IP address"));
 }
 
 }  // namespace
@@ -74,7 +75,7 @@ absl::StatusOr<ServerUrl> ParseServerUrl(absl::string_view text) {
       url.scheme = UrlScheme::kImaps;
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat("scheme '", scheme, "' is not IMAP; use imap:// (STARTTLS) or imaps:// (TLS)"));
+          absl::StrCat("scheme ", Quote(scheme), " is not IMAP; use imap:// (STARTTLS) or imaps:// (TLS)"));
     }
     rest.remove_prefix(scheme_end + 3);
     if (absl::EndsWith(rest, "/")) rest.remove_suffix(1);

@@ -6,10 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <thread>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -60,8 +63,8 @@ class ConnectorE2eTest : public ::testing::Test {
     testing_fixtures::RunCommand(absl::StrCat("rm -rf '", temp_dir_, "'"));
   }
 
-  void StartServer() {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(data_dir_);
+  void StartServer(const std::vector<std::string>& flags = {}) {
+    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(data_dir_, flags);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = *std::move(s);
     stub_ = connector::v1::Connector::NewStub(server_->channel());
@@ -556,6 +559,295 @@ TEST_F(ConnectorE2eTest, SigtermTurnsHealthNotServing) {
   stub_.reset();
   health.reset();
   EXPECT_EQ(server_->Wait(), 0);
+}
+
+// Every description in the BadRequest of `status`, by field.
+std::map<std::string, std::string> Descriptions(const grpc::Status& status) {
+  std::map<std::string, std::string> out;
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return out;
+  for (const auto& any : details.details()) {
+    google::rpc::BadRequest bad;
+    if (bad.ParseFromString(any.value())) {
+      for (const auto& v : bad.field_violations()) out[v.field()] = v.description();
+    }
+  }
+  return out;
+}
+
+// A 10 KB value is quoted as its first 100 characters and its length, so
+// the status (and its details trailer) stays far below the 8 KiB of
+// metadata a default client accepts.
+TEST_F(ConnectorE2eTest, LongValuesAreQuotedShortly) {
+  const std::string huge(10240, 'a');
+  const std::string quoted = absl::StrCat("'", std::string(100, 'a'), "…' (10240 bytes)");
+
+  grpc::ClientContext ctx;
+  connector::v1::GetConnectionRequest get;
+  get.set_name(huge);
+  Connection got;
+  grpc::Status s = stub_->GetConnection(&ctx, get, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message().substr(0, 300);
+  EXPECT_EQ(s.error_message(), absl::StrCat("no connection named ", quoted));
+
+  grpc::ClientContext ctx2;
+  connector::v1::TestConnectionRequest by_name;
+  by_name.set_name(huge);
+  TestConnectionResponse response;
+  s = stub_->TestConnection(&ctx2, by_name, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message().substr(0, 300);
+  EXPECT_THAT(s.error_message(), HasSubstr(quoted));
+
+  // Bad values of an inline connection, quoted in the BadRequest.
+  Connection c = GoodConnection(huge);
+  c.set_cloud_agent(huge);
+  c.set_server_url(absl::StrCat(std::string(10240, 'b'), "!:143"));
+  grpc::Status inline_status;
+  TestInline(c, &inline_status);
+  EXPECT_EQ(inline_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << inline_status.error_message().substr(0, 300);
+  EXPECT_LT(inline_status.error_message().size(), 1200u);
+  EXPECT_LT(inline_status.error_details().size(), 2500u);
+  std::map<std::string, std::string> d = Descriptions(inline_status);
+  EXPECT_THAT(d["connection.cloud_agent"], HasSubstr(absl::StrCat("names agent ", quoted)));
+  EXPECT_THAT(d["connection.server_url"], HasSubstr("…' (10241 bytes) is not a valid host name"));
+  EXPECT_THAT(d["connection.name"], HasSubstr("is 10240 bytes long"));
+}
+
+// Bytes that are not UTF-8 in a string field: protobuf refuses the request
+// before any handler runs, and the answer still says what is wrong.
+TEST_F(ConnectorE2eTest, InvalidUtf8IsAnsweredInvalidArgument) {
+  const std::string bad = "sales\xff\xfe";
+  grpc::ClientContext ctx;
+  connector::v1::GetConnectionRequest get;
+  get.set_name(bad);
+  Connection got;
+  grpc::Status s = stub_->GetConnection(&ctx, get, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("the GetConnection request could not be parsed: a string "
+                                           "field is not valid UTF-8"));
+
+  // A nested field of a unary call with a body.
+  Connection c = GoodConnection();
+  c.set_username(bad);
+  grpc::Status inline_status;
+  TestInline(c, &inline_status);
+  EXPECT_EQ(inline_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(inline_status.error_message(), HasSubstr("TestConnection request could not be parsed"));
+
+  // The server-streaming call (gRPC answers it UNIMPLEMENTED by itself).
+  grpc::ClientContext ctx2;
+  connector::v1::StreamRecordsRequest stream_request;
+  stream_request.mutable_connection()->set_name(bad);
+  auto reader = stub_->StreamRecords(&ctx2, stream_request);
+  connector::v1::StreamRecordsResponse batch;
+  EXPECT_FALSE(reader->Read(&batch));
+  s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("StreamRecords request could not be parsed"));
+
+  // The server is unharmed, and valid requests are not touched.
+  grpc::ClientContext ctx3;
+  get.set_name("nobody");
+  EXPECT_EQ(stub_->GetConnection(&ctx3, get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// Streams `request` to its end (or `max_records` records, then cancels);
+// returns the status, the records' cursors and the last batch cursor.
+struct StreamOutcome {
+  grpc::Status status;
+  std::vector<std::string> record_cursors;
+  std::string last_cursor;
+  std::multimap<grpc::string_ref, grpc::string_ref> trailers;
+  std::string resume_trailer;
+};
+
+StreamOutcome StreamAll(connector::v1::Connector::Stub& stub,
+                        const connector::v1::StreamRecordsRequest& request, int max_records = -1) {
+  StreamOutcome out;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = stub.StreamRecords(&ctx, request);
+  connector::v1::StreamRecordsResponse batch;
+  while (reader->Read(&batch)) {
+    for (const auto& r : batch.records()) out.record_cursors.push_back(r.cursor());
+    if (!batch.cursor().empty()) out.last_cursor = batch.cursor();
+    if (max_records >= 0 && static_cast<int>(out.record_cursors.size()) >= max_records) {
+      ctx.TryCancel();
+      break;
+    }
+  }
+  out.status = reader->Finish();
+  auto it = ctx.GetServerTrailingMetadata().find("imapc-resume-cursor");
+  if (it != ctx.GetServerTrailingMetadata().end()) {
+    out.resume_trailer = std::string(it->second.data(), it->second.size());
+  }
+  return out;
+}
+
+connector::v1::StreamRecordsRequest NamedStream(const std::string& name, bool follow = false) {
+  connector::v1::StreamRecordsRequest r;
+  r.mutable_connection()->set_name(name);
+  r.set_query("SELECT uid");
+  r.set_max_batch_records(1);
+  r.set_follow(follow);
+  return r;
+}
+
+grpc::Status Ack(connector::v1::Connector::Stub& stub, const std::string& name,
+                 const std::string& cursor, connector::v1::AcknowledgeResponse* response) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  connector::v1::AcknowledgeRequest request;
+  request.mutable_connection()->set_name(name);
+  request.set_cursor(cursor);
+  return stub.Acknowledge(&ctx, request, response);
+}
+
+// Cursors are sealed to their connection: another connection's cursor, or a
+// changed one, is refused before anything is stored or streamed.
+TEST_F(ConnectorE2eTest, CursorsAreBoundToTheirConnectionAndCannotBeForged) {
+  connector::v1::ConfigureResponse configured;
+  ASSERT_TRUE(Configure(GoodConnection("first"), &configured).ok());
+  ASSERT_TRUE(Configure(GoodConnection("second"), &configured).ok());
+
+  StreamOutcome first = StreamAll(*stub_, NamedStream("first"), 2);
+  ASSERT_EQ(first.record_cursors.size(), 2u) << first.status.error_message();
+  const std::string cursor = first.record_cursors[1];
+  ASSERT_FALSE(cursor.empty());
+
+  // Acknowledge on the other connection: refused, nothing stored.
+  connector::v1::AcknowledgeResponse acked;
+  grpc::Status s = Ack(*stub_, "second", cursor, &acked);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(ViolatedFields(s), ElementsAre("cursor"));
+  EXPECT_THAT(s.error_message(), HasSubstr("not valid for connection 'second'"));
+  grpc::ClientContext get_ctx;
+  connector::v1::GetConnectionRequest get;
+  get.set_name("second");
+  Connection second;
+  ASSERT_TRUE(stub_->GetConnection(&get_ctx, get, &second).ok());
+  EXPECT_EQ(second.last_ack_cursor(), "");
+  // ...so since_last_ack on it still works.
+  connector::v1::StreamRecordsRequest since = NamedStream("second");
+  since.set_since_last_ack(true);
+  StreamOutcome all = StreamAll(*stub_, since);
+  EXPECT_TRUE(all.status.ok()) << all.status.error_message();
+  EXPECT_EQ(all.record_cursors.size(), static_cast<size_t>(ImapServerFixture::kInboxMessages));
+
+  // Resuming the other connection from it: refused.
+  connector::v1::StreamRecordsRequest resume = NamedStream("second");
+  resume.set_resume_after(cursor);
+  StreamOutcome foreign = StreamAll(*stub_, resume);
+  EXPECT_EQ(foreign.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(foreign.status), ElementsAre("resume_after"));
+  EXPECT_TRUE(foreign.record_cursors.empty());
+
+  // A forged position (the signature of one cursor on another's position).
+  const std::string earlier = first.record_cursors[0];
+  const std::string forged =
+      absl::StrCat(earlier.substr(0, earlier.rfind('.')), cursor.substr(cursor.rfind('.')));
+  ASSERT_NE(forged, earlier);
+  EXPECT_EQ(Ack(*stub_, "first", forged, &acked).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Its own connection takes it, and answers a sealed cursor that resumes.
+  s = Ack(*stub_, "first", cursor, &acked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(acked.cursor(), cursor);
+  grpc::ClientContext get_ctx2;
+  get.set_name("first");
+  Connection stored;
+  ASSERT_TRUE(stub_->GetConnection(&get_ctx2, get, &stored).ok());
+  EXPECT_EQ(stored.last_ack_cursor(), cursor);
+
+  // The key lives in the data directory: cursors survive a restart.
+  stub_.reset();
+  ASSERT_EQ(server_->Stop(SIGTERM), 0);
+  StartServer();
+  resume = NamedStream("first");
+  resume.set_resume_after(cursor);
+  StreamOutcome rest = StreamAll(*stub_, resume);
+  EXPECT_TRUE(rest.status.ok()) << rest.status.error_message();
+  EXPECT_EQ(rest.record_cursors.size(), static_cast<size_t>(ImapServerFixture::kInboxMessages - 2));
+
+  // A cursor from before sealing (no signature) is still taken, with a
+  // deprecation warning.
+  const std::string unsealed = cursor.substr(0, cursor.rfind('.'));
+  s = Ack(*stub_, "first", unsealed, &acked);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_THAT(server_->log(), HasSubstr("accepted an unsealed cursor"));
+}
+
+// SIGTERM ends a follow stream at once: UNAVAILABLE, with the cursor to
+// resume from in the trailer, and the log says the server ended it.
+TEST_F(ConnectorE2eTest, ShutdownEndsFollowStreamsAtOnceWithTheirCursor) {
+  stub_.reset();
+  server_.reset();
+  StartServer({"--shutdown_grace=60s"});
+  connector::v1::ConfigureResponse configured;
+  ASSERT_TRUE(Configure(GoodConnection("follower"), &configured).ok());
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  connector::v1::StreamRecordsRequest request = NamedStream("follower", /*follow=*/true);
+  request.set_max_batch_records(100);
+  auto reader = stub_->StreamRecords(&ctx, request);
+  connector::v1::StreamRecordsResponse batch;
+  std::string last_cursor;
+  size_t records = 0;
+  // Read the mailbox to its end: the stream then waits for new mail.
+  while (reader->Read(&batch)) {
+    records += static_cast<size_t>(batch.records_size());
+    if (!batch.cursor().empty()) last_cursor = batch.cursor();
+    if (batch.folder_done() == "INBOX") break;
+  }
+  ASSERT_EQ(records, static_cast<size_t>(ImapServerFixture::kInboxMessages));
+  ASSERT_FALSE(last_cursor.empty());
+
+  const absl::Time signalled = absl::Now();
+  server_->Signal(SIGTERM);
+  while (reader->Read(&batch)) {
+    if (!batch.cursor().empty()) last_cursor = batch.cursor();
+  }
+  const grpc::Status s = reader->Finish();
+  const absl::Duration took = absl::Now() - signalled;
+  EXPECT_LT(took, absl::Seconds(10)) << "the stream waited for the grace period";
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("shutting down"));
+  auto trailer = ctx.GetServerTrailingMetadata().find("imapc-resume-cursor");
+  ASSERT_NE(trailer, ctx.GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(trailer->second.data(), trailer->second.size()), last_cursor);
+
+  stub_.reset();
+  EXPECT_EQ(server_->Wait(), 0);
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(20));
+  EXPECT_THAT(server_->log(), HasSubstr("StreamRecords 'follower': ended by the server shutdown"));
+  EXPECT_THAT(server_->log(), ::testing::Not(HasSubstr("client cancelled")));
+
+  // The trailer's cursor resumes on the next server: nothing is repeated.
+  StartServer();
+  connector::v1::StreamRecordsRequest resume = NamedStream("follower");
+  resume.set_resume_after(last_cursor);
+  StreamOutcome rest = StreamAll(*stub_, resume);
+  EXPECT_TRUE(rest.status.ok()) << rest.status.error_message();
+  EXPECT_TRUE(rest.record_cursors.empty());
+}
+
+// A client that cancels its stream is logged as such (and not as a
+// shutdown).
+TEST_F(ConnectorE2eTest, ClientCancelIsLoggedAsTheClients) {
+  connector::v1::ConfigureResponse configured;
+  ASSERT_TRUE(Configure(GoodConnection("reader"), &configured).ok());
+  StreamOutcome cancelled = StreamAll(*stub_, NamedStream("reader", /*follow=*/true), 1);
+  EXPECT_EQ(cancelled.status.error_code(), grpc::StatusCode::CANCELLED);
+  // The server logs once its worker has stopped, shortly after the client.
+  const std::string logged = "StreamRecords 'reader': the client cancelled the stream";
+  const absl::Time start = absl::Now();
+  while (server_->log().find(logged) == std::string::npos && absl::Now() - start < absl::Seconds(10)) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_THAT(server_->log(), HasSubstr(logged));
+  EXPECT_THAT(server_->log(), ::testing::Not(HasSubstr("shutdown")));
 }
 
 }  // namespace

@@ -290,6 +290,15 @@ for (const [file, expect] of Object.entries(CI_FILES)) {
         assert.ok(!f.has("auth_token_file"));
         assert.equal(all(docs, "Secret").filter((s) => s.metadata.name === `${FULLNAME}-token`).length, 0);
       }
+      if (v.cursorKeys?.existingSecret) {
+        assert.equal(f.get("cursor_key_file"), "/etc/imap-connector/cursor-keys/keys");
+        const keys = mountAt(docs, "/etc/imap-connector/cursor-keys");
+        assert.equal(keys.mount.readOnly, true);
+        assert.equal(keys.volume.secret.secretName, v.cursorKeys.existingSecret);
+        assert.deepEqual(keys.volume.secret.items, [{ key: v.cursorKeys.existingSecretKey, path: "keys" }]);
+      } else {
+        assert.ok(!f.has("cursor_key_file"));
+      }
     });
 
     test("Service: grpc and metrics ports select the Deployment's pods", () => {
