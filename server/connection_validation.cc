@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "imap/query/parser.h"
@@ -77,8 +76,8 @@ void CheckPostActions(const connector::v1::PostActions& a, absl::string_view fie
   for (int i = 0; i < a.add_keywords_size(); ++i) {
     if (!IsKeyword(a.add_keywords(i))) {
       check.Fail(absl::StrCat(field, ".add_keywords[", i, "]"),
-                 absl::StrCat("\"", absl::CHexEscape(a.add_keywords(i)),
-                              "\" is not a keyword: use printable ASCII without spaces, "
+                 absl::StrCat(Quote(a.add_keywords(i), '"'),
+                              " is not a keyword: use printable ASCII without spaces, "
                               "\\ ( ) { } % * \" or ]"));
     }
   }
@@ -145,9 +144,9 @@ absl::StatusOr<ValidConnection> ValidateConnection(const Connection& input,
   if (c.cloud_agent().empty()) {
     c.set_cloud_agent(context.agent);
   } else if (c.cloud_agent() != context.agent) {
-    check.Fail("cloud_agent", absl::StrCat("names agent '", c.cloud_agent(), "', but this server is agent '",
-                                           context.agent, "'; leave it empty or use '",
-                                           context.agent, "'"));
+    check.Fail("cloud_agent", absl::StrCat("names agent ", Quote(c.cloud_agent()),
+                                           ", but this server is agent '", context.agent,
+                                           "'; leave it empty or use '", context.agent, "'"));
   }
 
   if (c.implementation_type() != connector::v1::IMPLEMENTATION_TYPE_DEFAULT) {
@@ -168,6 +167,25 @@ absl::StatusOr<ValidConnection> ValidateConnection(const Connection& input,
     check.Fail("timeout_ms", absl::StrCat("is ", c.timeout_ms(), "; use 0 (default ",
                                           kDefaultTimeoutMs, ") or ", kMinTimeoutMs, " to ",
                                           kMaxTimeoutMs, " milliseconds"));
+  }
+  // Limits of the hostile-server defences (see docs/retry-policy.md).
+  if (c.max_message_bytes() == 0) {
+    c.set_max_message_bytes(int64_t{256} << 20);
+  } else if (c.max_message_bytes() < 1024 || c.max_message_bytes() > (int64_t{4} << 30)) {
+    check.Fail("max_message_bytes", absl::StrCat("is ", c.max_message_bytes(),
+                                                 "; use 0 (default 256 MiB) or 1024 to 4294967296 bytes"));
+  }
+  if (c.max_connections() == 0) {
+    c.set_max_connections(10);
+  } else if (c.max_connections() < 1 || c.max_connections() > 100) {
+    check.Fail("max_connections", absl::StrCat("is ", c.max_connections(),
+                                               "; use 0 (default 10) or 1 to 100 connections"));
+  }
+  if (c.idle_refresh_ms() == 0) {
+    c.set_idle_refresh_ms(30000);
+  } else if (c.idle_refresh_ms() < 1000 || c.idle_refresh_ms() > 1740000) {
+    check.Fail("idle_refresh_ms", absl::StrCat("is ", c.idle_refresh_ms(),
+                                               "; use 0 (default 30000) or 1000 to 1740000 milliseconds"));
   }
 
   if (check.Text("query", c.query(), kMaxQueryBytes, /*allow_control=*/true)) {

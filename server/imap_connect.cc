@@ -1,15 +1,102 @@
 #include "server/imap_connect.h"
 
+#include <algorithm>
+#include <map>
+#include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "imap/session/transport.h"
 #include "imap/util/error_kind.h"
+#include "server/log.h"
 #include "server/metrics.h"
 
 namespace server {
 
 using connector::v1::Connection;
+
+namespace {
+
+// Server alerts reach the log, but a server that sends one per command
+// must not flood it: at most kAlertsPerMinute a minute per connection name.
+constexpr int kAlertsPerMinute = 5;
+
+void LogAlert(const std::string& connection_name, absl::string_view alert) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* windows = new std::map<std::string, std::pair<absl::Time, int>>();
+  int suppressed = 0;
+  {
+    absl::MutexLock lock(&mu);
+    auto& [start, count] = (*windows)[connection_name];
+    const absl::Time now = absl::Now();
+    if (now - start >= absl::Minutes(1)) {
+      suppressed = std::max(0, count - kAlertsPerMinute);
+      start = now;
+      count = 0;
+    }
+    if (++count > kAlertsPerMinute) return;
+  }
+  LogWarning(absl::StrCat("connection '", connection_name.substr(0, 100), "': the server says [ALERT] ",
+                          alert,
+                          suppressed > 0 ? absl::StrCat(" (", suppressed, " more alerts not logged)")
+                                         : ""));
+}
+
+// A transport that holds a governor slot for as long as it lives (the
+// session owns its transport, so the slot frees with the session).
+class PermitTransport : public imap::Transport {
+ public:
+  PermitTransport(std::unique_ptr<imap::Transport> inner, ConnectionGovernor::Permit permit)
+      : inner_(std::move(inner)), permit_(std::move(permit)) {}
+  absl::StatusOr<size_t> Read(char* buf, size_t capacity, absl::Time deadline) override {
+    return inner_->Read(buf, capacity, deadline);
+  }
+  absl::Status Write(absl::string_view bytes, absl::Time deadline) override {
+    return inner_->Write(bytes, deadline);
+  }
+  absl::Status StartTls(const imap::TlsOptions& options, absl::Time deadline) override {
+    return inner_->StartTls(options, deadline);
+  }
+  bool IsTls() const override { return inner_->IsTls(); }
+  std::string TlsDescription() const override { return inner_->TlsDescription(); }
+  std::string PeerAddress() const override { return inner_->PeerAddress(); }
+  void Interrupt() override { inner_->Interrupt(); }
+
+ private:
+  std::unique_ptr<imap::Transport> inner_;
+  ConnectionGovernor::Permit permit_;  // after inner_: the slot frees once the socket is closed
+};
+
+}  // namespace
+
+std::string MailboxKey(const Connection& c) {
+  return absl::StrCat(absl::AsciiStrToLower(c.effective_host()), ":", c.effective_port(), "/",
+                      c.username());
+}
+
+int MaxConnections(const Connection& c) { return c.max_connections() > 0 ? c.max_connections() : 10; }
+
+std::unique_ptr<imap::Transport> HoldingPermit(std::unique_ptr<imap::Transport> inner,
+                                               ConnectionGovernor::Permit permit) {
+  return std::make_unique<PermitTransport>(std::move(inner), std::move(permit));
+}
+
+imap::SessionOptions SessionOptionsFor(const Connection& c, absl::Time deadline) {
+  imap::SessionOptions options;
+  const absl::Duration timeout = absl::Milliseconds(c.timeout_ms() > 0 ? c.timeout_ms() : 30000);
+  options.response_timeout = timeout;
+  options.command_timeout = 10 * timeout;
+  if (c.max_message_bytes() > 0) options.max_message_bytes = static_cast<uint64_t>(c.max_message_bytes());
+  options.overall_deadline = deadline;
+  options.allow_plaintext_auth = c.effective_security() == connector::v1::SECURITY_NONE;
+  options.on_command = [](absl::string_view command, absl::Duration took, bool ok) {
+    Metrics::Global().ImapCommand(command, took, ok);
+  };
+  options.on_alert = [name = c.name()](absl::string_view alert) { LogAlert(name, alert); };
+  return options;
+}
 
 imap::AuthMethod ToAuthMethod(connector::v1::AuthMechanism m) {
   switch (m) {
@@ -46,9 +133,17 @@ absl::StatusOr<std::unique_ptr<imap::Session>> OpenSession(const Connection& c,
     return imap::Annotate(s, std::string(name));
   };
 
+  absl::StatusOr<ConnectionGovernor::Permit> permit =
+      options.wait_for_slot
+          ? ConnectionGovernor::Global().Acquire(MailboxKey(c), MaxConnections(c), deadline,
+                                                 options.cancelled)
+          : ConnectionGovernor::Global().TryAcquire(MailboxKey(c), MaxConnections(c));
+  if (!permit.ok()) return fail("connect", permit.status());
+  started = absl::Now();  // the connect step is the connection, not the queue
   absl::StatusOr<std::unique_ptr<imap::Transport>> transport =
       imap::DialTcp(c.effective_host(), c.effective_port(), wait_until());
   if (!transport.ok()) return fail("connect", transport.status());
+  *transport = HoldingPermit(*std::move(transport), *std::move(permit));
   step("connect", absl::StrCat("connected to ", (*transport)->PeerAddress()));
 
   imap::TlsOptions tls;
@@ -60,14 +155,7 @@ absl::StatusOr<std::unique_ptr<imap::Session>> OpenSession(const Connection& c,
     step("tls", (*transport)->TlsDescription());
   }
 
-  imap::SessionOptions session_options;
-  session_options.response_timeout = timeout;
-  session_options.overall_deadline = deadline;
-  session_options.allow_plaintext_auth = c.effective_security() == connector::v1::SECURITY_NONE;
-  session_options.on_command = [](absl::string_view command, absl::Duration took, bool ok) {
-    Metrics::Global().ImapCommand(command, took, ok);
-  };
-  auto session = std::make_unique<imap::Session>(*std::move(transport), session_options);
+  auto session = std::make_unique<imap::Session>(*std::move(transport), SessionOptionsFor(c, deadline));
   absl::StatusOr<imap::Greeting> greeting = session->ReadGreeting();
   if (!greeting.ok()) return fail("greeting", greeting.status());
   const bool preauth = greeting->status == imap::wire::StatusWord::kPreauth;

@@ -7,6 +7,7 @@
 #ifndef SERVER_IMAP_CONNECT_H_
 #define SERVER_IMAP_CONNECT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "absl/time/time.h"
 #include "connector/v1/connector.pb.h"
 #include "imap/session/session.h"
+#include "server/connection_governor.h"
 
 namespace server {
 
@@ -29,7 +31,22 @@ struct OpenOptions {
   // Ask for COMPRESS=DEFLATE when offered, even if the connection does not
   // say so (Connection.compress).
   bool compress = false;
+  // The connection counts against the mailbox's max_connections
+  // (ConnectionGovernor). With wait_for_slot, OpenSession queues for a slot
+  // until the deadline (or `cancelled`); without, it fails at once with
+  // RESOURCE_EXHAUSTED (kLimit) when none is free (a stream's extra
+  // connections: parallelism is clipped rather than queued).
+  bool wait_for_slot = true;
+  std::function<bool()> cancelled;
 };
+
+// The ConnectionGovernor key of a connection's mailbox and its limit.
+std::string MailboxKey(const connector::v1::Connection& connection);
+int MaxConnections(const connector::v1::Connection& connection);
+
+// Wraps `inner` so that `permit` is held as long as the connection is.
+std::unique_ptr<imap::Transport> HoldingPermit(std::unique_ptr<imap::Transport> inner,
+                                               ConnectionGovernor::Permit permit);
 
 // Opens the session. Errors keep the engine's codes and error kinds, with
 // the failing step named ("login: ..."). `steps` (optional) receives each
@@ -37,6 +54,13 @@ struct OpenOptions {
 absl::StatusOr<std::unique_ptr<imap::Session>> OpenSession(
     const connector::v1::Connection& connection, absl::Time deadline,
     std::vector<TimedStep>* steps = nullptr, OpenOptions options = OpenOptions());
+
+// The engine's session options for `connection`: timeout_ms bounds every
+// wait for a byte, ten times it every command (see docs/retry-policy.md),
+// max_message_bytes, and alerts logged (at most a few a minute per
+// connection name). `deadline` bounds everything.
+imap::SessionOptions SessionOptionsFor(const connector::v1::Connection& connection,
+                                       absl::Time deadline);
 
 // The engine's mechanism for the API's.
 imap::AuthMethod ToAuthMethod(connector::v1::AuthMechanism mechanism);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <random>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -104,12 +105,75 @@ class Streamer {
     }
   }
 
-  // Whether `s` is the connection failing (worth reconnecting for) rather
-  // than a refusal that would only repeat.
-  bool Retryable(const absl::Status& s) const {
-    if (s.code() == absl::StatusCode::kUnavailable) return true;
-    if (s.code() == absl::StatusCode::kDeadlineExceeded) return absl::Now() < request_.deadline;
-    return false;
+  // What a failed step means for the stream: the retry policy of
+  // docs/retry-policy.md. Returns OK to try the step again (after
+  // `*backoff_needed` says whether to wait first), or the status that ends
+  // the stream. May add a record for a message that cannot be read.
+  absl::Status Recover(const absl::Status& s, bool* backoff_needed) {
+    *backoff_needed = true;
+    const imap::ErrorKind kind = imap::GetErrorKind(s);
+    const uint32_t uid = imap::GetMessageUid(s);
+    if (kind == imap::ErrorKind::kLimit && absl::IsResourceExhausted(s) && uid != 0 &&
+        imap::GetMessageSize(s) > 0) {
+      // A message over max_message_bytes: reconnecting fetches it again.
+      if (!request_.connection.skip_oversized_messages()) return s;
+      *backoff_needed = false;
+      return AddUnreadable(uid, std::string(s.message()), imap::GetMessageSize(s));
+    }
+    if (kind == imap::ErrorKind::kMalformed) {
+      // Once may be a glitch of the line; the same answer twice in a row is
+      // the server's (or the message's) and would repeat forever.
+      const std::pair<std::string, uint32_t> where{current_folder_, uid};
+      const bool again = last_malformed_.has_value() && *last_malformed_ == where &&
+                         stats_.records == records_at_malformed_;
+      last_malformed_ = where;
+      records_at_malformed_ = stats_.records;
+      if (!again) return absl::OkStatus();
+      last_malformed_.reset();
+      if (uid == 0) {
+        return imap::WithErrorKind(
+            absl::InternalError(absl::StrCat("the server's answer did not parse twice in a row "
+                                             "(not a connection problem, so not retried): ",
+                                             s.message())),
+            kind);
+      }
+      *backoff_needed = false;
+      return AddUnreadable(uid,
+                           absl::StrCat("the server's answer for this message did not parse twice "
+                                        "in a row, so it was skipped: ",
+                                        s.message()),
+                           absl::nullopt);
+    }
+    // An untrusted certificate is the same on the next connection.
+    if (kind == imap::ErrorKind::kCertificate) return s;
+    switch (s.code()) {
+      case absl::StatusCode::kUnavailable:  // dropped, BYE, refused, [UNAVAILABLE], [INUSE]
+        return absl::OkStatus();
+      case absl::StatusCode::kDeadlineExceeded:  // one of timeout_ms's bounds, not the call's
+        return absl::Now() < request_.deadline ? absl::OkStatus() : s;
+      case absl::StatusCode::kResourceExhausted:
+        // The server's own [LIMIT] (e.g. connections per user) frees up;
+        // our limits do not.
+        return kind == imap::ErrorKind::kUnknown ? absl::OkStatus() : s;
+      default:
+        return s;
+    }
+  }
+
+  // Adds the record of a message that cannot be read (too large, or its
+  // answer never parses): its UID and what is known, with a defect saying
+  // why. The cursor moves past it, so the next attempt starts after it.
+  absl::Status AddUnreadable(uint32_t uid, const std::string& why, absl::optional<uint64_t> size) {
+    imap::records::FetchedMessage m;
+    m.facts.uid = uid;
+    m.facts.folder = current_folder_;
+    m.facts.uid_validity = current_uid_validity_;
+    m.facts.size = size;
+    m.record.defects.push_back({"message", why});
+    m.facts.record = &m.record;
+    LogWarning(absl::StrCat("stream on '", request_.connection.name().substr(0, 100), "': folder \"",
+                            current_folder_.substr(0, 100), "\" UID ", uid, ": ", why));
+    return Add(m);
   }
 
   absl::Status Interrupted() const {
@@ -122,8 +186,10 @@ class Streamer {
     return absl::OkStatus();
   }
 
-  // Runs `step` on a connected session; if the connection fails, connects
-  // again (with backoff) and reruns `step`, which resumes from the cursor.
+  // Runs `step` on a connected session; if it fails in a way a new
+  // connection can fix, connects again (with backoff) and reruns `step`,
+  // which resumes from the cursor. Gives up after max_reconnect_attempts
+  // failures in a row without a new record.
   template <typename Step>
   absl::Status WithRetries(absl::string_view what, Step step) {
     int failures = 0;
@@ -132,10 +198,13 @@ class Streamer {
       IMAPC_RETURN_IF_ERROR(Interrupted());
       absl::Status s;
       bool connecting = false;  // failures to connect are labelled by OpenSession
+      const uint64_t records_before = stats_.records;
       if (session_ == nullptr) {
         connecting = true;
+        OpenOptions open;
+        open.cancelled = [this] { return control_.cancelled(); };
         absl::StatusOr<std::unique_ptr<imap::Session>> session =
-            OpenSession(request_.connection, request_.deadline);
+            OpenSession(request_.connection, request_.deadline, nullptr, open);
         if (session.ok()) {
           session_ = *std::move(session);
           control_.Attach(&session_->transport());
@@ -145,32 +214,51 @@ class Streamer {
       }
       if (s.ok()) {
         connecting = false;
-        const uint64_t records_before = stats_.records;
         s = step();
         if (s.ok()) return s;
-        if (stats_.records > records_before) failures = 0;  // progress was made
       }
       DropSession();
       IMAPC_RETURN_IF_ERROR(Interrupted());
-      if (!Retryable(s) || ++failures > request_.max_reconnect_attempts) {
+      bool backoff_needed = true;
+      absl::Status recovered = Recover(s, &backoff_needed);
+      if (!recovered.ok()) {
+        return connecting || recovered.code() != s.code() ? recovered
+                                                          : imap::Annotate(recovered, std::string(what));
+      }
+      if (stats_.records > records_before) {
+        failures = 0;  // progress was made: every reconnect that reads something is worth it
+        backoff = request_.backoff_initial;
+      }
+      if (backoff_needed && ++failures > request_.max_reconnect_attempts) {
         return connecting ? s : imap::Annotate(s, std::string(what));
       }
       ++stats_.reconnects;
-      LogWarning(absl::StrCat("stream on '", request_.connection.name(), "': ", what, ": ",
-                              s.message(), "; reconnecting in ", absl::FormatDuration(backoff)));
-      if (!control_.WaitFor(std::min(backoff, request_.deadline - absl::Now()))) {
+      LogWarning(absl::StrCat("stream on '", request_.connection.name().substr(0, 100), "': ", what,
+                              ": ", s.message().substr(0, 300), "; reconnecting",
+                              backoff_needed ? absl::StrCat(" in ", absl::FormatDuration(backoff)) : ""));
+      if (!backoff_needed) continue;
+      if (!control_.WaitFor(std::min(Jittered(backoff), request_.deadline - absl::Now()))) {
         return Interrupted();
       }
       backoff = std::min(backoff * 2, request_.backoff_max);
     }
   }
 
+  // `d` spread over [d/2, 3d/2): streams that lost their connections
+  // together (a server restart, a provider throttling) do not all come
+  // back at the same moment.
+  absl::Duration Jittered(absl::Duration d) {
+    return d * std::uniform_real_distribution<double>(0.5, 1.5)(rng_);
+  }
+
   // Reads `folder` from the cursor's position to its end.
   absl::Status ReadFolder(const std::string& folder) {
     bool complete = false;
+    current_folder_ = folder;
     auto read = [&]() -> absl::Status {
       imap::records::RunOptions options = options_;
       options.start_after = [&](const imap::MailboxInfo& box) -> absl::StatusOr<uint32_t> {
+        current_uid_validity_ = box.uid_validity;
         const FolderPosition* pos = stats_.cursor.Find(folder);
         if (pos == nullptr) return 0;
         if (pos->uid_validity == box.uid_validity) return pos->last_uid;
@@ -249,7 +337,11 @@ class Streamer {
     if (w == 0) return session_.get();
     std::unique_ptr<imap::Session>& helper = helpers_[w - 1];
     if (helper == nullptr) {
-      IMAPC_ASSIGN_OR_RETURN(helper, OpenSession(request_.connection, request_.deadline));
+      // Extra connections take a free slot of max_connections or none:
+      // parallelism is clipped, never queued behind other calls.
+      OpenOptions open;
+      open.wait_for_slot = false;
+      IMAPC_ASSIGN_OR_RETURN(helper, OpenSession(request_.connection, request_.deadline, nullptr, open));
       control_.Attach(&helper->transport());
     }
     IMAPC_ASSIGN_OR_RETURN(imap::MailboxInfo box, helper->Examine(folder));
@@ -261,14 +353,20 @@ class Streamer {
   }
 
   // Searches `folder` on the main session, then fetches and parses its
-  // chunks on `parallelism` sessions at once while this thread hands the
-  // records on in UID order. At most `parallelism` chunks wait in memory.
-  // Returns whether the folder was read to its end (not stopped by LIMIT).
+  // chunks on up to `parallelism` sessions at once while this thread hands
+  // the records on in UID order. Workers take the next chunk as they get
+  // free, so a connection that cannot log in (e.g. the server's
+  // per-user limit) leaves its share to the others and tries again with
+  // backoff. A chunk cut short keeps the records it completed: they are
+  // sent, and the next attempt starts after them. At most `parallelism`
+  // chunks wait in memory. Returns whether the folder was read to its end
+  // (not stopped by LIMIT).
   absl::StatusOr<bool> ReadFolderInParallel(const std::string& folder,
                                             const imap::records::RunOptions& options) {
     IMAPC_ASSIGN_OR_RETURN(imap::records::FolderSearch search,
                            imap::records::SearchFolder(*session_, request_.plan, folder, options));
     const imap::records::FolderResult& result = search.result;
+    current_uid_validity_ = result.uid_validity;
     // Chunks as large as a batch: small enough to spread a folder over the
     // workers, large enough that each FETCH is worth its round trip.
     const uint64_t chunk = static_cast<uint64_t>(std::clamp(request_.max_batch_records, 1, 500));
@@ -278,45 +376,93 @@ class Streamer {
                                             std::max<size_t>(1, chunks.size()));
     helpers_.resize(static_cast<size_t>(request_.parallelism) - 1);
 
+    struct Chunk {
+      bool done = false;
+      std::vector<connector::v1::Record> records;  // complete records, even when status fails
+      absl::Status status;
+    };
     struct Shared {
       absl::Mutex mu;
-      std::vector<std::optional<std::vector<connector::v1::Record>>> done;
+      std::vector<Chunk> chunks;
+      size_t next_to_take = 0;
       size_t next_emit = 0;
+      size_t alive = 0;  // workers that may still complete a chunk
       bool stop = false;
-      absl::Status error;
+      absl::Status last_connect_error;
     } shared;
-    shared.done.resize(chunks.size());
+    shared.chunks.resize(chunks.size());
+    shared.alive = workers;
     const std::string format = request_.connection.datetime_format();
     auto work = [&](size_t w) {
-      absl::StatusOr<imap::Session*> session = WorkerSession(w, folder, result.uid_validity);
-      for (size_t c = w; c < chunks.size() && session.ok(); c += workers) {
+      imap::Session* session = nullptr;
+      absl::Duration backoff = request_.backoff_initial;
+      int connect_failures = 0;
+      auto quit = [&] {
+        absl::MutexLock lock(&shared.mu);
+        --shared.alive;
+      };
+      while (true) {
+        if (session == nullptr) {
+          absl::StatusOr<imap::Session*> opened = WorkerSession(w, folder, result.uid_validity);
+          if (!opened.ok()) {
+            // The others carry on; this one tries again later, unless
+            // nothing is left to do or it keeps failing.
+            absl::MutexLock lock(&shared.mu);
+            shared.last_connect_error = opened.status();
+            if (++connect_failures > request_.max_reconnect_attempts || w == 0) {
+              --shared.alive;
+              return;
+            }
+            if (connect_failures == 1) LogWarning(absl::StrCat("stream on '", request_.connection.name().substr(0, 100),
+                                    "': extra connection ", w, ": ", opened.status().message().substr(0, 300),
+                                    "; the other connections go on, retrying it in ",
+                                    absl::FormatDuration(backoff)));
+            auto nothing_left = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
+              return shared.stop || shared.next_to_take >= shared.chunks.size();
+            };
+            shared.mu.AwaitWithTimeout(absl::Condition(&nothing_left), backoff);
+            if (nothing_left()) {
+              --shared.alive;
+              return;
+            }
+            backoff = std::min(backoff * 2, request_.backoff_max);
+            continue;
+          }
+          session = *opened;
+        }
+        size_t c = 0;
         {
           absl::MutexLock lock(&shared.mu);
           auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
-            return shared.stop || c < shared.next_emit + workers;
+            return shared.stop || shared.next_to_take >= shared.chunks.size() ||
+                   shared.next_to_take < shared.next_emit + workers;
           };
           shared.mu.Await(absl::Condition(&ready));
-          if (shared.stop) return;
+          if (shared.stop || shared.next_to_take >= shared.chunks.size()) {
+            --shared.alive;
+            return;
+          }
+          c = shared.next_to_take++;
         }
         std::vector<connector::v1::Record> records;
         absl::Status s = imap::records::FetchMatching(
-            **session, request_.plan, folder, result.uid_validity, chunks[c], options,
+            *session, request_.plan, folder, result.uid_validity, chunks[c], options,
             [&](imap::records::FetchedMessage& m) {
               records.push_back(BuildRecord(m, request_.plan.columns, format));
               return true;
             });
-        absl::MutexLock lock(&shared.mu);
+        {
+          absl::MutexLock lock(&shared.mu);
+          shared.chunks[c].records = std::move(records);
+          shared.chunks[c].status = s;
+          shared.chunks[c].done = true;
+        }
         if (!s.ok()) {
-          if (shared.error.ok()) shared.error = s;
-          shared.stop = true;
+          // This connection is broken; the chunk's error ends this attempt
+          // once the records before it are sent.
+          quit();
           return;
         }
-        shared.done[c] = std::move(records);
-      }
-      if (!session.ok()) {
-        absl::MutexLock lock(&shared.mu);
-        if (shared.error.ok()) shared.error = session.status();
-        shared.stop = true;
       }
     };
     std::vector<std::thread> threads;
@@ -326,27 +472,35 @@ class Streamer {
     absl::Status status;
     bool stopped = false;
     for (size_t c = 0; c < chunks.size() && status.ok() && !stopped; ++c) {
-      std::vector<connector::v1::Record> records;
+      Chunk taken;
       {
         absl::MutexLock lock(&shared.mu);
         auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
-          return shared.done[c].has_value() || shared.stop;
+          return shared.chunks[c].done || shared.alive == 0;
         };
         shared.mu.Await(absl::Condition(&ready));
-        if (!shared.done[c].has_value()) {
-          status = shared.error.ok() ? Interrupted() : shared.error;
+        if (!shared.chunks[c].done) {
+          status = Interrupted();
+          if (status.ok()) {
+            status = shared.last_connect_error.ok()
+                         ? imap::WithErrorKind(absl::UnavailableError("no connection of the stream works"),
+                                               imap::ErrorKind::kProtocol)
+                         : shared.last_connect_error;
+          }
           break;
         }
-        records = std::move(*shared.done[c]);
-        shared.done[c].reset();
+        taken = std::move(shared.chunks[c]);
+        shared.chunks[c] = Chunk();
+        shared.chunks[c].done = true;
       }
-      for (connector::v1::Record& r : records) {
+      for (connector::v1::Record& r : taken.records) {
         status = AddRecord(std::move(r));
         if (!status.ok() || LimitReached()) {
           stopped = true;
           break;
         }
       }
+      if (status.ok() && !stopped && !taken.status.ok()) status = taken.status;
       absl::MutexLock lock(&shared.mu);
       shared.next_emit = c + 1;
     }
@@ -397,7 +551,15 @@ class Streamer {
           if (!session_->selected().has_value()) {
             IMAPC_RETURN_IF_ERROR(session_->Examine(folders_[0]).status());
           }
-          return session_->Idle(std::min(request_.idle_renew, request_.deadline - absl::Now()))
+          // Ended and begun again every idle_refresh_ms: the folder is
+          // checked in between, so mail shows within that interval even
+          // where IDLE itself only polls slowly (Courier).
+          const absl::Duration refresh =
+              request_.connection.idle_refresh_ms() > 0
+                  ? absl::Milliseconds(request_.connection.idle_refresh_ms())
+                  : absl::Seconds(30);
+          return session_
+              ->Idle(std::min({request_.idle_renew, refresh, request_.deadline - absl::Now()}))
               .status();
         };
         IMAPC_RETURN_IF_ERROR(WithRetries("IDLE", wait));
@@ -416,8 +578,18 @@ class Streamer {
   // The other sessions of a parallel stream (parallelism - 1 of them).
   std::vector<std::unique_ptr<imap::Session>> helpers_;
   std::vector<std::string> folders_;
+  // The folder being read and its UIDVALIDITY, for records of messages
+  // that cannot be read.
+  std::string current_folder_;
+  uint32_t current_uid_validity_ = 0;
+  // Where the last malformed answer was (folder, UID; 0 when unknown) and
+  // how many records had been sent then: the same place twice in a row
+  // without progress is not retried again.
+  std::optional<std::pair<std::string, uint32_t>> last_malformed_;
+  uint64_t records_at_malformed_ = 0;
   StreamRecordsResponse batch_;
   uint64_t batch_bytes_ = 0;
+  std::mt19937 rng_{std::random_device{}()};
   StreamStats stats_;
 };
 

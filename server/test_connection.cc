@@ -12,6 +12,7 @@
 #include "imap/session/transport.h"
 #include "imap/util/error_kind.h"
 #include "server/imap_connect.h"
+#include "server/status_convert.h"
 
 namespace server {
 namespace {
@@ -48,15 +49,16 @@ FailureCategory CategoryOf(const absl::Status& s) {
 std::string Advice(FailureCategory category, const Connection& c) {
   switch (category) {
     case connector::v1::FAILURE_CATEGORY_DNS:
-      return absl::StrCat("The host name '", c.effective_host(),
-                          "' does not resolve from this agent. Check server_url for typos.");
+      return absl::StrCat("The host name ", Quote(c.effective_host()),
+                          " does not resolve from this agent. Check server_url for typos.");
     case connector::v1::FAILURE_CATEGORY_REFUSED:
-      return absl::StrCat("Nothing accepted a connection at ", c.effective_host(), " port ",
+      return absl::StrCat("Nothing accepted a connection at ", Quote(c.effective_host()), " port ",
                           c.effective_port(),
                           ". Check the port (993 for implicit TLS, 143 for STARTTLS) and that the "
                           "server is reachable from this agent.");
     case connector::v1::FAILURE_CATEGORY_TIMEOUT:
-      return absl::StrCat("The server did not answer within ", c.timeout_ms(),
+      return absl::StrCat("The server did not answer, or did not finish answering, within ",
+                          c.timeout_ms(),
                           " ms. Check the port and security setting (a TLS port answers nothing "
                           "to a plain connection, and the other way round), firewalls, or raise "
                           "timeout_ms.");
@@ -70,8 +72,8 @@ std::string Advice(FailureCategory category, const Connection& c) {
       return "The server refused the login. Check username and password (some providers need an "
              "app password) and auth_mechanism.";
     case connector::v1::FAILURE_CATEGORY_FOLDER_NOT_FOUND:
-      return absl::StrCat("The folder '", c.default_folder(),
-                          "' cannot be opened. Check default_folder (names are case-sensitive "
+      return absl::StrCat("The folder ", Quote(c.default_folder()),
+                          " cannot be opened. Check default_folder (names are case-sensitive "
                           "except INBOX, and the hierarchy separator depends on the server).");
     default:
       return "The server did not speak IMAP as expected. Check that server_url and port point to "
@@ -100,13 +102,15 @@ class StageRunner {
     Stage* stage = response_->add_stages();
     stage->set_name(std::string(name));
     stage->set_duration_ms(absl::ToDoubleMilliseconds(absl::Now() - start));
+    const std::string alerts = NewAlerts();
     if (detail.ok()) {
       stage->set_result(Stage::OK);
-      stage->set_detail(*std::move(detail));
+      stage->set_detail(absl::StrCat(*detail, alerts));
       return true;
     }
     stage->set_result(Stage::FAILED);
-    stage->set_detail(std::string(detail.status().message()));
+    stage->set_detail(absl::StrCat(detail.status().message(), alerts));
+    failure_alerts_ = alerts;
     if (absl::Now() >= deadline_) {
       interrupted_ = absl::DeadlineExceededError(
           absl::StrCat("the call's deadline passed during stage ", name));
@@ -128,6 +132,12 @@ class StageRunner {
     stage->set_detail(std::string(why));
   }
 
+  // Where the session keeps the server's [ALERT]s; each stage's detail
+  // ends with those that arrived during it.
+  void WatchAlerts(const std::vector<std::string>* alerts) { alerts_ = alerts; }
+  // The alerts of the failed stage, as appended to its detail.
+  const std::string& failure_alerts() const { return failure_alerts_; }
+
   const absl::Status& interrupted() const { return interrupted_; }
   const absl::Status& failure() const { return failure_; }
   const std::string& failed_stage() const { return failed_stage_; }
@@ -139,6 +149,18 @@ class StageRunner {
   absl::Status interrupted_;
   absl::Status failure_;
   std::string failed_stage_;
+  const std::vector<std::string>* alerts_ = nullptr;
+  size_t alerts_seen_ = 0;
+  std::string failure_alerts_;
+
+  std::string NewAlerts() {
+    std::string out;
+    if (alerts_ == nullptr) return out;
+    for (; alerts_seen_ < alerts_->size(); ++alerts_seen_) {
+      absl::StrAppend(&out, " [server alert: ", (*alerts_)[alerts_seen_], "]");
+    }
+    return out;
+  }
 };
 
 }  // namespace
@@ -173,10 +195,15 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
   };
 
   bool ok = runner.Run("connect", [&]() -> absl::StatusOr<std::string> {
+    // The test counts against max_connections like any call, but waits
+    // for a slot only as long as it would for the server.
+    absl::StatusOr<ConnectionGovernor::Permit> permit =
+        ConnectionGovernor::Global().Acquire(MailboxKey(c), MaxConnections(c), wait_until(), cancelled);
+    if (!permit.ok()) return permit.status();
     absl::StatusOr<std::unique_ptr<imap::Transport>> t =
         imap::DialTcp(c.effective_host(), c.effective_port(), wait_until());
     if (!t.ok()) return t.status();
-    transport = *std::move(t);
+    transport = HoldingPermit(*std::move(t), *std::move(permit));
     attached.emplace(control, transport.get());  // the session keeps this object
     return absl::StrCat("connected to ", transport->PeerAddress());
   });
@@ -192,11 +219,12 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
     runner.Skip("tls", starttls ? "STARTTLS is used instead" : "security is NONE");
   }
   if (ok) {
-    imap::SessionOptions options;
-    options.response_timeout = timeout;
-    options.overall_deadline = deadline;
-    options.allow_plaintext_auth = c.effective_security() == connector::v1::SECURITY_NONE;
+    imap::SessionOptions options = SessionOptionsFor(c, deadline);
+    // Each stage is one command: it gets timeout_ms, so that the whole test
+    // ends within its stage budget whatever the server does.
+    options.command_timeout = timeout;
     session = std::make_unique<imap::Session>(std::move(transport), options);
+    runner.WatchAlerts(&session->alerts());
     ok = runner.Run("greeting", [&]() -> absl::StatusOr<std::string> {
       absl::StatusOr<imap::Greeting> g = session->ReadGreeting();
       if (!g.ok()) return g.status();
@@ -258,7 +286,7 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
       if (!box.ok()) return box.status();
       response.set_message_count(box->exists);
       response.set_uid_validity(box->uid_validity);
-      return absl::StrCat("\"", c.default_folder(), "\": ", box->exists, " messages, UIDVALIDITY ",
+      return absl::StrCat(Quote(c.default_folder(), '"'), ": ", box->exists, " messages, UIDVALIDITY ",
                           box->uid_validity);
     });
   }
@@ -278,7 +306,8 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
     absl::string_view what = runner.failure().message();
     while (absl::EndsWith(what, ".")) what.remove_suffix(1);
     response.set_message(
-        absl::StrCat(runner.failed_stage(), " failed: ", what, ". ", Advice(category, c)));
+        absl::StrCat(runner.failed_stage(), " failed: ", what, ".", runner.failure_alerts(), " ",
+                     Advice(category, c)));
   }
   return response;
 }

@@ -27,7 +27,7 @@ void AddStep(TestQueryResponse* response, absl::string_view name, absl::Duration
   step->set_detail(std::move(detail));
 }
 
-std::string QuotedFolder(absl::string_view folder) { return absl::StrCat("\"", folder, "\""); }
+std::string QuotedFolder(absl::string_view folder) { return Quote(folder, '"'); }
 
 }  // namespace
 
@@ -68,9 +68,20 @@ absl::StatusOr<TestQueryResponse> RunTestQueryAttached(const connector::v1::Conn
                        plan->search_is_exact ? " (exact)" : " (then checked on the client)"));
 
   std::vector<TimedStep> steps;
-  absl::StatusOr<std::unique_ptr<imap::Session>> session = OpenSession(c, deadline, &steps);
+  OpenOptions open;
+  if (control != nullptr) open.cancelled = [control] { return control->cancelled(); };
+  absl::StatusOr<std::unique_ptr<imap::Session>> session = OpenSession(c, deadline, &steps, open);
   for (TimedStep& s : steps) AddStep(&response, s.name, s.duration, std::move(s.detail));
   if (!session.ok()) return session.status();
+  // What a stream of this query may open: its parallelism is clipped by
+  // the connections left of max_connections when it starts.
+  const int in_use = ConnectionGovernor::Global().InUse(MailboxKey(c));
+  const int limit = MaxConnections(c);
+  AddStep(&response, "connections", absl::ZeroDuration(),
+          absl::StrCat(in_use, " of ", limit, " connections to this mailbox in use (max_connections, "
+                       "this one included); a stream's parallelism (default 2, up to 8) is clipped to the ",
+                       limit - in_use + 1, " free now, extra connections being opened only while a slot "
+                       "is free"));
   const AttachedTransport attached(control, &(*session)->transport());
 
   start = absl::Now();

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "imap/mime/content_type.h"
+#include "imap/mime/message_reader.h"
 #include "imap/mime/transfer_decoder.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
@@ -73,6 +74,10 @@ absl::StatusOr<std::vector<std::string>> ResolveFolders(Session& session,
 namespace {
 
 bool IsAttachmentLike(const wire::BodyStructure& part) {
+  // The MIME reader makes every uuencoded part an attachment.
+  if (mime::ParseTransferEncoding(part.encoding, nullptr, "") == mime::TransferEncoding::kUuencode) {
+    return true;
+  }
   if (part.disposition.has_value()) {
     if (part.disposition->type == "attachment") return true;
     for (const wire::BodyParam& p : part.disposition->params) {
@@ -166,6 +171,8 @@ absl::Status FetchTextParts(Session& session, const std::string& folder, std::ve
         decoder->Feed(streamed[section], &decoded);
         decoder->Finish(&decoded);
         for (const mime::Defect& d : decoder->defects()) m.record.defects.push_back(d);
+        // "begin 644 name" blocks are attachments, not text, as in the reader.
+        if (target == &m.record.text_body) decoded = mime::TextWithoutUuencodedFiles(decoded);
         *target = mime::DecodeText(decoded, (*part)->Param("charset").value_or(""), &m.record.defects, where);
       }
       streamed.clear();
@@ -299,12 +306,33 @@ absl::StatusOr<FolderSearch> SearchFolder(Session& session, const query::Plan& p
   return out;
 }
 
+// FetchBatch, with the UID of the message that was arriving attached to a
+// failure (WithMessageUid): the first of `uids` after the last message
+// that arrived complete. A stream can then skip a message whose answer
+// never parses instead of failing on it forever.
+absl::Status FetchBatchNamingUid(Session& session, const query::Plan& plan,
+                                 const std::string& folder, uint32_t uid_validity,
+                                 const wire::UidSet& uids, const RunOptions& options,
+                                 const std::function<absl::Status(FetchedMessage&)>& emit) {
+  uint32_t last_complete = 0;
+  absl::Status s = FetchBatch(session, plan, folder, uid_validity, uids, options,
+                              [&](FetchedMessage& m) {
+                                last_complete = std::max(last_complete, m.facts.uid);
+                                return emit(m);
+                              });
+  if (s.ok() || GetMessageUid(s) != 0) return s;
+  for (const auto& [first, last] : uids.ranges()) {
+    if (last > last_complete) return WithMessageUid(s, std::max(first, last_complete + 1));
+  }
+  return s;
+}
+
 absl::Status FetchMatching(Session& session, const query::Plan& plan, const std::string& folder,
                            uint32_t uid_validity, const wire::UidSet& uids,
                            const RunOptions& options,
                            const std::function<bool(FetchedMessage&)>& on_message) {
   bool stop = false;
-  return FetchBatch(session, plan, folder, uid_validity, uids, options,
+  return FetchBatchNamingUid(session, plan, folder, uid_validity, uids, options,
                     [&](FetchedMessage& m) -> absl::Status {
                       if (stop) return absl::OkStatus();  // drain the rest of the answer
                       if (plan.residual.has_value()) {
@@ -330,7 +358,7 @@ absl::StatusOr<FolderResult> RunOnFolder(
   bool stop = false;
   for (const wire::UidSet& batch : batches) {
     std::vector<FetchedMessage> kept;  // for descending order within a batch
-    absl::Status s = FetchBatch(
+    absl::Status s = FetchBatchNamingUid(
         session, plan, result.folder, result.uid_validity, batch, options,
         [&](FetchedMessage& m) -> absl::Status {
           if (stop) return absl::OkStatus();  // drain the rest of the answer

@@ -71,6 +71,7 @@ absl::StatusOr<std::unique_ptr<FetchStream>> Session::UidFetch(
     batch += cmd.segments[0];
     tags.push_back(cmd.tag);
   }
+  MarkProgress();
   IMAPC_RETURN_IF_ERROR(transport_->Write(batch, DeadlineAfter(options_.response_timeout)));
   busy_ = true;
   return std::unique_ptr<FetchStream>(new FetchStream(this, std::move(tags)));
@@ -82,6 +83,14 @@ FetchStream::~FetchStream() {
   while (error_.ok() && !pending_tags_.empty()) {
     absl::StatusOr<Event> e = Next();
     if (!e.ok()) break;
+  }
+  // A stream that failed midway leaves an answer half read: the
+  // connection cannot be trusted with another command.
+  if (!error_.ok() && session_->broken_.ok()) {
+    session_->broken_ = WithErrorKind(
+        absl::UnavailableError(absl::StrCat("the connection failed during UID FETCH: ",
+                                            error_.message().substr(0, 200))),
+        ErrorKind::kProtocol);
   }
   session_->busy_ = false;
 }
@@ -114,6 +123,26 @@ absl::StatusOr<FetchStream::Event> FetchStream::Next() {
     max_buffered_ = std::max(max_buffered_, session_->parser_.buffered());
     if (event->kind == wire::ParserEvent::Kind::kLiteralStart) {
       body_ = DescribeBody(event->literal_prefix, event->literal_size);
+      if (body_.size > session_->options_.max_message_bytes) {
+        // Not waited for: the rest of the literal stays unread, so the
+        // connection is of no further use.
+        error_ = WithMessageSize(
+            WithMessageUid(
+                WithErrorKind(
+                    absl::ResourceExhaustedError(absl::StrCat(
+                        "message ", body_.uid.has_value() ? absl::StrCat("UID ", *body_.uid)
+                                                          : absl::StrCat("number ", body_.seq),
+                        " is ", body_.size, " bytes, above the limit of ",
+                        session_->options_.max_message_bytes,
+                        " bytes (max_message_bytes); it was not downloaded")),
+                    ErrorKind::kLimit),
+                body_.uid.value_or(0)),
+            body_.size);
+        session_->broken_ = WithErrorKind(
+            absl::UnavailableError("the connection was abandoned in the middle of an oversized message"),
+            ErrorKind::kUsage);
+        return error_;
+      }
       return Event::kBody;
     }
     wire::Response& r = event->response;
@@ -121,6 +150,7 @@ absl::StatusOr<FetchStream::Event> FetchStream::Next() {
       if (r.keyword == "FETCH") {
         // Flag updates from other clients come as FETCH too; the consumer
         // tells them apart by what they carry (no body, maybe no UID).
+        session_->MarkProgress();
         message_ = std::move(r);
         return Event::kMessage;
       }
@@ -134,6 +164,7 @@ absl::StatusOr<FetchStream::Event> FetchStream::Next() {
       return error_;
     }
     pending_tags_.pop_front();
+    session_->MarkProgress();
     absl::Status s = session_->TaggedStatus(r, "UID FETCH");
     if (!s.ok()) {
       session_->Observe("- UID FETCH", start_, false);

@@ -12,6 +12,7 @@ absl::StatusOr<std::vector<MailboxEvent>> Session::Idle(absl::Duration max_wait)
   IMAPC_RETURN_IF_ERROR(CheckReady());
   if (!HasCapability("IDLE")) return absl::FailedPreconditionError("the server has no IDLE");
   const std::string tag = NextTag();
+  MarkProgress();
   IMAPC_RETURN_IF_ERROR(
       transport_->Write(absl::StrCat(tag, " IDLE\r\n"), DeadlineAfter(options_.response_timeout)));
   const size_t events_before = events_.size();
@@ -45,6 +46,9 @@ absl::StatusOr<std::vector<MailboxEvent>> Session::Idle(absl::Duration max_wait)
       continue;
     }
     if (event.kind == wire::ParserEvent::Kind::kLiteralStart) {
+      MarkProgress();
+      literal_window_start_ = absl::Now();
+      literal_window_bytes_ = 0;
       char sink[16 * 1024];
       while (true) {
         IMAPC_ASSIGN_OR_RETURN(size_t n, ReadStreamedLiteral(sink, sizeof(sink)));
@@ -52,11 +56,12 @@ absl::StatusOr<std::vector<MailboxEvent>> Session::Idle(absl::Duration max_wait)
       }
       continue;
     }
-    absl::Status filled = Fill(until - absl::Now());
+    absl::Status filled = FillUntil(until);
     if (absl::IsDeadlineExceeded(filled) && absl::Now() >= until) break;
     IMAPC_RETURN_IF_ERROR(filled);
   }
   IMAPC_RETURN_IF_ERROR(transport_->Write("DONE\r\n", DeadlineAfter(options_.response_timeout)));
+  MarkProgress();
   while (true) {
     IMAPC_ASSIGN_OR_RETURN(wire::Response r, ReadResponse());
     if (r.kind == wire::Response::Kind::kUntagged) {

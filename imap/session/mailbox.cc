@@ -13,7 +13,7 @@ namespace {
 
 absl::Status Malformed(absl::string_view what) {
   return WithErrorKind(absl::UnavailableError(absl::StrCat("malformed ", what)),
-                       ErrorKind::kProtocol);
+                       ErrorKind::kMalformed);
 }
 
 // Most servers answer a plain NO (no response code) for a folder that does

@@ -50,7 +50,7 @@ absl::StatusOr<wire::UidSet> Session::UidSearch(const SearchCriteria& criteria) 
     if (bad.ok()) {
       bad = WithErrorKind(absl::UnavailableError(absl::StrCat("malformed search answer: ",
                                                               r.DebugString().substr(0, 200))),
-                          ErrorKind::kProtocol);
+                          ErrorKind::kMalformed);
     }
   };
   IMAPC_RETURN_IF_ERROR(Run(b, "UID SEARCH", [&](const wire::Response& r) {

@@ -23,7 +23,14 @@ namespace {
 // never asks must not make the session grow without bound.
 constexpr size_t kMaxQueuedEvents = 100000;
 
-wire::ParserLimits WithStreaming(wire::ParserLimits limits, uint64_t stream_from) {
+// Body literals stream from `stream_from` bytes on, and always when they
+// are larger than the largest message we accept, so that FetchStream sees
+// their size before any of their bytes.
+wire::ParserLimits WithStreaming(wire::ParserLimits limits, uint64_t stream_from,
+                                 uint64_t max_message_bytes) {
+  if (max_message_bytes < UINT64_MAX && (stream_from == 0 || stream_from > max_message_bytes + 1)) {
+    stream_from = max_message_bytes + 1;
+  }
   limits.stream_body_literals_from = stream_from;
   return limits;
 }
@@ -53,7 +60,7 @@ absl::string_view AuthMethodName(AuthMethod method) {
 Session::Session(std::unique_ptr<Transport> transport, SessionOptions options)
     : transport_(std::move(transport)),
       options_(options),
-      parser_(WithStreaming(options.limits, options.stream_bodies_from)) {}
+      parser_(WithStreaming(options.limits, options.stream_bodies_from, options.max_message_bytes)) {}
 
 Session::~Session() = default;
 
@@ -70,6 +77,7 @@ wire::LiteralMode Session::literal_mode() const {
 }
 
 absl::Status Session::CheckReady() const {
+  if (!broken_.ok()) return broken_;
   if (busy_) {
     return WithErrorKind(absl::FailedPreconditionError("a FETCH stream still owns this connection"),
                          ErrorKind::kUsage);
@@ -102,9 +110,13 @@ void Session::SetCapabilities(const std::vector<wire::Value>& values) {
   }
 }
 
-absl::Status Session::Fill(absl::Duration timeout) {
+void Session::MarkProgress() {
+  progress_deadline_ = absl::Now() + options_.command_timeout;
+}
+
+absl::Status Session::FillUntil(absl::Time until) {
   char buf[64 * 1024];
-  absl::StatusOr<size_t> n = transport_->Read(buf, sizeof(buf), DeadlineAfter(timeout));
+  absl::StatusOr<size_t> n = transport_->Read(buf, sizeof(buf), std::min(until, options_.overall_deadline));
   if (!n.ok()) {
     if (bye_text_.has_value() && absl::IsUnavailable(n.status())) {
       return WithErrorKind(
@@ -114,27 +126,109 @@ absl::Status Session::Fill(absl::Duration timeout) {
     return n.status();
   }
   parser_.Feed(absl::string_view(buf, *n));
+  last_byte_time_ = absl::Now();
+  return absl::OkStatus();
+}
+
+absl::Status Session::Fill() {
+  const absl::Time now = absl::Now();
+  const absl::Time silence_until = now + options_.response_timeout;
+  const bool in_literal = parser_.streaming_remaining() > 0;
+  // While a literal streams at a good rate, its rate window is the bound;
+  // otherwise the command's progress deadline is.
+  absl::Time progress_until = progress_deadline_;
+  if (in_literal) {
+    const uint64_t needed = options_.min_literal_bytes_per_second *
+                            static_cast<uint64_t>(absl::ToInt64Seconds(options_.literal_rate_window));
+    progress_until = literal_window_bytes_ >= needed
+                         ? absl::InfiniteFuture()
+                         : literal_window_start_ + options_.literal_rate_window;
+  }
+  const absl::Time until = std::min({silence_until, progress_until, options_.overall_deadline});
+  absl::Status s = FillUntil(until);
+  if (!absl::IsDeadlineExceeded(s) || until >= options_.overall_deadline) return s;
+  // Say which of our bounds stopped the wait: the admin tunes timeout_ms
+  // for one and not the other.
+  const bool mid_response = parser_.buffered() > 0 || in_literal;
+  // Silence when nothing came for (nearly) timeout_ms, whichever bound
+  // ended the wait: both can fall due together.
+  if (absl::Now() - last_byte_time_ >= options_.response_timeout * 0.95) {
+    return WithErrorKind(
+        absl::DeadlineExceededError(absl::StrCat(
+            "the server sent nothing for ", absl::ToInt64Milliseconds(options_.response_timeout),
+            " ms", mid_response ? " in the middle of a response" : "", " (timeout_ms)")),
+        ErrorKind::kTimeout);
+  }
+  if (in_literal) {
+    return WithErrorKind(
+        absl::DeadlineExceededError(absl::StrCat(
+            "the server sent a message body too slowly: ", literal_window_bytes_, " bytes in ",
+            absl::ToInt64Seconds(options_.literal_rate_window), " s, below the minimum of ",
+            options_.min_literal_bytes_per_second, " bytes/s")),
+        ErrorKind::kTimeout);
+  }
+  return WithErrorKind(
+      absl::DeadlineExceededError(absl::StrCat(
+          "the server did not complete its answer within ",
+          absl::ToInt64Milliseconds(options_.command_timeout),
+          " ms although it kept the connection busy (it sent data without finishing)")),
+      ErrorKind::kTimeout);
+}
+
+absl::Status Session::CheckLiteralRate() {
+  const absl::Time now = absl::Now();
+  if (now - literal_window_start_ < options_.literal_rate_window) return absl::OkStatus();
+  const uint64_t needed = options_.min_literal_bytes_per_second *
+                          static_cast<uint64_t>(absl::ToInt64Seconds(options_.literal_rate_window));
+  if (literal_window_bytes_ < needed) {
+    return WithErrorKind(
+        absl::DeadlineExceededError(absl::StrCat(
+            "the server sent a message body too slowly: ", literal_window_bytes_, " bytes in ",
+            absl::ToInt64Seconds(now - literal_window_start_), " s, below the minimum of ",
+            options_.min_literal_bytes_per_second, " bytes/s")),
+        ErrorKind::kTimeout);
+  }
+  // A good window: the literal is progress, and a new window begins.
+  literal_window_start_ = now;
+  literal_window_bytes_ = 0;
+  MarkProgress();
   return absl::OkStatus();
 }
 
 absl::StatusOr<wire::ParserEvent> Session::ReadEvent() {
   while (true) {
     IMAPC_ASSIGN_OR_RETURN(wire::ParserEvent event, parser_.NextEvent());
+    if (event.kind == wire::ParserEvent::Kind::kLiteralStart) {
+      literal_window_start_ = absl::Now();
+      literal_window_bytes_ = 0;
+    }
+    if (event.kind == wire::ParserEvent::Kind::kResponse && event.response.code == "ALERT") {
+      NoteAlert(event.response);
+    }
     if (event.kind != wire::ParserEvent::Kind::kNeedMore) return event;
-    // Half a response in: the server is sending a literal.
-    const bool mid_response = parser_.buffered() > 0;
-    IMAPC_RETURN_IF_ERROR(
-        Fill(mid_response ? options_.literal_timeout : options_.response_timeout));
+    IMAPC_RETURN_IF_ERROR(Fill());
   }
 }
 
 absl::StatusOr<size_t> Session::ReadStreamedLiteral(char* buf, size_t capacity) {
   while (parser_.streaming_remaining() > 0) {
+    IMAPC_RETURN_IF_ERROR(CheckLiteralRate());
     const size_t n = parser_.ReadLiteral(buf, capacity);
-    if (n > 0) return n;
-    IMAPC_RETURN_IF_ERROR(Fill(options_.literal_timeout));
+    if (n > 0) {
+      literal_window_bytes_ += n;
+      if (parser_.streaming_remaining() == 0) MarkProgress();
+      return n;
+    }
+    IMAPC_RETURN_IF_ERROR(Fill());
   }
   return 0;
+}
+
+void Session::NoteAlert(const Response& r) {
+  std::string text = r.code_text.empty() ? r.text : absl::StrCat(r.code_text, " ", r.text);
+  if (text.size() > 500) text.resize(500);
+  if (alerts_.size() < 16) alerts_.push_back(text);
+  if (options_.on_alert) options_.on_alert(text);
 }
 
 absl::StatusOr<Response> Session::ReadResponse() {
@@ -240,6 +334,7 @@ absl::StatusOr<Response> Session::ExecuteUnobserved(const wire::Command& command
                                                     ContinuationHandler on_continuation,
                                                     UntaggedHandler on_untagged) {
   IMAPC_RETURN_IF_ERROR(CheckReady());
+  MarkProgress();
   size_t next_segment = 0;
   IMAPC_RETURN_IF_ERROR(
       transport_->Write(command.segments[next_segment++], DeadlineAfter(options_.response_timeout)));
@@ -270,6 +365,7 @@ absl::StatusOr<Response> Session::ExecuteUnobserved(const wire::Command& command
               ErrorKind::kProtocol);
         }
         IMAPC_RETURN_IF_ERROR(transport_->Write(reply, DeadlineAfter(options_.response_timeout)));
+        MarkProgress();  // the server asked for more: it is making progress
         break;
       }
     }
@@ -285,9 +381,12 @@ absl::Status Session::TaggedStatus(const Response& r, absl::string_view what) co
   if (!r.text.empty()) absl::StrAppend(&message, " ", r.text);
   // Response codes of RFC 5530 say why; map them to the canonical codes
   // callers decide retries from.
-  absl::StatusCode code = r.status == StatusWord::kBad ? absl::StatusCode::kInvalidArgument
+  // BAD means the server did not accept a command we built: not the RPC
+  // caller's input (that is checked before anything is sent), and not
+  // worth repeating. NO is a refusal of a valid command.
+  absl::StatusCode code = r.status == StatusWord::kBad ? absl::StatusCode::kInternal
                                                        : absl::StatusCode::kFailedPrecondition;
-  ErrorKind kind = ErrorKind::kUnknown;
+  ErrorKind kind = r.status == StatusWord::kBad ? ErrorKind::kProtocol : ErrorKind::kUnknown;
   if (r.code == "AUTHENTICATIONFAILED" || r.code == "EXPIRED") {
     code = absl::StatusCode::kUnauthenticated;
     kind = ErrorKind::kAuth;
@@ -297,7 +396,8 @@ absl::Status Session::TaggedStatus(const Response& r, absl::string_view what) co
   } else if (r.code == "NONEXISTENT" || r.code == "TRYCREATE") {
     code = absl::StatusCode::kNotFound;
     kind = ErrorKind::kNoMailbox;
-  } else if (r.code == "UNAVAILABLE" || r.code == "INUSE" || r.code == "SERVERBUG") {
+  } else if (r.code == "UNAVAILABLE" || r.code == "INUSE" || r.code == "SERVERBUG" ||
+             r.code == "THROTTLED") {
     code = absl::StatusCode::kUnavailable;
   } else if (r.code == "LIMIT" || r.code == "OVERQUOTA" || r.code == "TOOBIG") {
     code = absl::StatusCode::kResourceExhausted;
@@ -323,6 +423,7 @@ absl::Status Session::RunSimpleCommand(absl::string_view name) {
 }
 
 absl::StatusOr<Greeting> Session::ReadGreeting() {
+  MarkProgress();
   absl::StatusOr<Response> r = ReadResponse();
   if (!r.ok()) return Annotate(r.status(), "reading the greeting");
   if (r->kind != Response::Kind::kUntagged ||
@@ -352,7 +453,16 @@ absl::Status Session::StartTls(const TlsOptions& options) {
         ErrorKind::kTls);
   }
   absl::Status s = RunSimpleCommand("STARTTLS");
-  if (!s.ok()) return WithErrorKind(s, ErrorKind::kTls);
+  if (!s.ok()) {
+    // The request that led here was valid: a server (or something in the
+    // middle) that offers STARTTLS and then refuses it is unavailable for
+    // an encrypted session, whatever its NO or BAD would map to.
+    if (absl::IsDeadlineExceeded(s) || absl::IsUnavailable(s)) return WithErrorKind(s, ErrorKind::kTls);
+    return WithErrorKind(
+        absl::UnavailableError(absl::StrCat(s.message(), " (the server refused STARTTLS; refusing to "
+                                            "continue without encryption)")),
+        ErrorKind::kTls);
+  }
   // Bytes that arrived after the tagged OK but before the handshake would
   // be plaintext injected by a man in the middle (CVE-2011-0411 style).
   if (parser_.buffered() != 0) {

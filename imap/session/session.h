@@ -40,12 +40,27 @@ namespace imap {
 class FetchStream;
 
 struct SessionOptions {
-  // The longest wait for the server to start answering (the greeting, the
-  // next response line).
+  // The longest wait for the next byte from the server, whatever it is in
+  // the middle of (a greeting, a response line, a literal): the
+  // connection's timeout_ms. No byte for that long is DEADLINE_EXCEEDED
+  // (kTimeout).
   absl::Duration response_timeout = absl::Seconds(30);
-  // The longest wait for more bytes once a literal (a message body) has
-  // started.
-  absl::Duration literal_timeout = absl::Seconds(60);
+  // Progress bound: a command must complete within this, and during a UID
+  // FETCH each message's answer must. A server that keeps sending without
+  // completing (dripping a byte at a time, or untagged lines) fails with
+  // DEADLINE_EXCEEDED (kTimeout) once it passes.
+  absl::Duration command_timeout = absl::Minutes(5);
+  // A literal that streams (a message body) must arrive at least this fast
+  // on average over each window of literal_rate_window; slower is
+  // DEADLINE_EXCEEDED (kTimeout). The command bound does not apply while a
+  // literal keeps this rate, so large messages on slow links still arrive.
+  uint64_t min_literal_bytes_per_second = 1024;
+  absl::Duration literal_rate_window = absl::Seconds(30);
+  // A message body (a FETCH body literal) larger than this is not read:
+  // the FETCH fails with RESOURCE_EXHAUSTED (kLimit) carrying the
+  // message's UID and size (GetMessageUid, GetMessageSize), and the
+  // session can no longer be used (the rest of the literal is unread).
+  uint64_t max_message_bytes = 256ull << 20;
   // No wait goes past this point in time (e.g. the RPC's deadline).
   absl::Time overall_deadline = absl::InfiniteFuture();
   // Allow credentials over a connection that is not TLS. Off: they never
@@ -58,6 +73,9 @@ struct SessionOptions {
   // Called after each command with its name ("SELECT", "UID FETCH", ...),
   // how long it took and whether the server answered OK (for metrics).
   std::function<void(absl::string_view command, absl::Duration took, bool ok)> on_command;
+  // Called with the text of each [ALERT] the server sends (RFC 3501 7.1):
+  // providers use alerts to say why a login is refused.
+  std::function<void(absl::string_view alert)> on_alert;
 };
 
 enum class AuthMethod {
@@ -225,6 +243,10 @@ class Session {
   // Events queued since the last call, oldest first.
   std::vector<MailboxEvent> TakeEvents();
 
+  // The texts of the [ALERT]s the server sent so far, oldest first (at
+  // most the first 16).
+  const std::vector<std::string>& alerts() const { return alerts_; }
+
   Transport& transport() { return *transport_; }
 
  private:
@@ -262,9 +284,21 @@ class Session {
   absl::StatusOr<wire::Response> ReadResponse();
   // Reads up to `capacity` bytes of the literal streaming now; 0 at its end.
   absl::StatusOr<size_t> ReadStreamedLiteral(char* buf, size_t capacity);
-  // Reads more bytes from the server into the parser.
-  absl::Status Fill(absl::Duration timeout);
+  // Reads more bytes from the server into the parser, waiting at most
+  // response_timeout for the first of them and never past the progress
+  // deadline (or, while a literal streams, the end of its rate window).
+  absl::Status Fill();
+  // Reads more bytes, waiting until `until` whatever the other bounds say
+  // (IDLE, where silence is expected).
+  absl::Status FillUntil(absl::Time until);
+  // Restarts the progress bound: the server completed something.
+  void MarkProgress();
+  // Checks the literal rate window; fails when the literal streamed slower
+  // than min_literal_bytes_per_second over a whole window.
+  absl::Status CheckLiteralRate();
   void HandleUntagged(const wire::Response& r);
+  // Keeps and reports the text of an [ALERT].
+  void NoteAlert(const wire::Response& r);
   // OK for a tagged OK; otherwise a status for `what` with the server's
   // code and text, mapped to the most specific canonical code.
   absl::Status TaggedStatus(const wire::Response& r, absl::string_view what) const;
@@ -286,6 +320,16 @@ class Session {
   uint64_t next_tag_ = 1;
   // Text of a BYE the server sent, reported if it then closes.
   absl::optional<std::string> bye_text_;
+  // Why the connection cannot be used any more (a literal left unread).
+  absl::Status broken_;
+  // When the server last sent a byte: tells silence from slow progress.
+  absl::Time last_byte_time_ = absl::Now();
+  // Progress bound of the command running now (see command_timeout).
+  absl::Time progress_deadline_ = absl::InfiniteFuture();
+  // The rate window of the literal streaming now.
+  absl::Time literal_window_start_;
+  uint64_t literal_window_bytes_ = 0;
+  std::vector<std::string> alerts_;
   // Mailbox data collected while a SELECT/EXAMINE runs.
   MailboxInfo* opening_ = nullptr;
   absl::optional<MailboxInfo> selected_;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace imap {
@@ -21,8 +22,18 @@ constexpr KindName kNames[] = {
     {ErrorKind::kTls, "TLS"},           {ErrorKind::kCertificate, "CERTIFICATE"},
     {ErrorKind::kAuth, "AUTH"},         {ErrorKind::kNoMailbox, "NO_MAILBOX"},
     {ErrorKind::kProtocol, "PROTOCOL"}, {ErrorKind::kLimit, "LIMIT"},
-    {ErrorKind::kUsage, "USAGE"},
+    {ErrorKind::kUsage, "USAGE"},       {ErrorKind::kMalformed, "MALFORMED"},
 };
+
+constexpr absl::string_view kUidPayloadUrl = "type.imap-connector.dev/imap.MessageUid";
+constexpr absl::string_view kSizePayloadUrl = "type.imap-connector.dev/imap.MessageSize";
+
+uint64_t NumberPayload(const absl::Status& status, absl::string_view url) {
+  absl::optional<absl::Cord> payload = status.GetPayload(url);
+  uint64_t n = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &n)) return 0;
+  return n;
+}
 
 }  // namespace
 
@@ -48,6 +59,24 @@ ErrorKind GetErrorKind(const absl::Status& status) {
   }
   return ErrorKind::kUnknown;
 }
+
+absl::Status WithMessageUid(absl::Status status, uint32_t uid) {
+  if (status.ok() || uid == 0) return status;
+  status.SetPayload(kUidPayloadUrl, absl::Cord(absl::StrCat(uid)));
+  return status;
+}
+
+uint32_t GetMessageUid(const absl::Status& status) {
+  return static_cast<uint32_t>(NumberPayload(status, kUidPayloadUrl));
+}
+
+absl::Status WithMessageSize(absl::Status status, uint64_t size) {
+  if (status.ok()) return status;
+  status.SetPayload(kSizePayloadUrl, absl::Cord(absl::StrCat(size)));
+  return status;
+}
+
+uint64_t GetMessageSize(const absl::Status& status) { return NumberPayload(status, kSizePayloadUrl); }
 
 absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   if (status.ok()) return status;

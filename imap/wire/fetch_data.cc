@@ -17,7 +17,7 @@ namespace imap::wire {
 namespace {
 
 absl::Status ProtocolError(absl::string_view message) {
-  return WithErrorKind(absl::UnavailableError(message), ErrorKind::kProtocol);
+  return WithErrorKind(absl::UnavailableError(message), ErrorKind::kMalformed);
 }
 
 // What a value is, for error messages. Never the value itself: it may be a

@@ -78,7 +78,7 @@ absl::Status FetchError(const std::string& line) {
 
 // True if `s` is the documented protocol error and its message has `text`.
 ::testing::AssertionResult IsProtocolError(const absl::Status& s, const std::string& text) {
-  if (s.code() != absl::StatusCode::kUnavailable || GetErrorKind(s) != ErrorKind::kProtocol) {
+  if (s.code() != absl::StatusCode::kUnavailable || GetErrorKind(s) != ErrorKind::kMalformed) {
     return ::testing::AssertionFailure() << "not UNAVAILABLE/kProtocol: " << s;
   }
   if (s.message().find(text) == absl::string_view::npos) {

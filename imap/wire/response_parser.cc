@@ -15,7 +15,7 @@ namespace {
 absl::Status Malformed(uint64_t offset, absl::string_view what) {
   return WithErrorKind(
       absl::UnavailableError(absl::StrCat("malformed IMAP response at byte ", offset, ": ", what)),
-      ErrorKind::kProtocol);
+      ErrorKind::kMalformed);
 }
 
 absl::Status LimitHit(uint64_t offset, absl::string_view what) {

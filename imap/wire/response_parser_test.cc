@@ -215,7 +215,7 @@ TEST(ResponseParserTest, DeepListsAreRefused) {
 TEST(ResponseParserTest, GarbageNamesTheByteOffset) {
   absl::Status s = FirstError("* OK fine\r\nA1 MAYBE\r\n");
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(GetErrorKind(s), ErrorKind::kProtocol);
+  EXPECT_EQ(GetErrorKind(s), ErrorKind::kMalformed);
   EXPECT_THAT(s.message(), HasSubstr("at byte 14"));
   EXPECT_THAT(s.message(), HasSubstr("expected OK, NO or BAD"));
 }

@@ -1,0 +1,444 @@
+#!/usr/bin/env python3
+"""A small real IMAP server that misbehaves on purpose, for tests.
+
+It serves one INBOX of generated messages over plain TCP on 127.0.0.1 and
+speaks enough IMAP4rev1 for the connector (CAPABILITY, LOGIN, NOOP, LIST,
+EXAMINE/SELECT, UID SEARCH, UID FETCH, IDLE, LOGOUT), then breaks the rules
+the way servers in the wild do: a greeting without its line end, answers
+dripped a byte at a time, endless untagged lines, connections dropped in
+the middle of a FETCH, a 93 GB literal, a message whose answer never
+parses, a per-user connection limit, a refused STARTTLS, or all of that at
+random (--chaos). It prints "PORT <n>" on stdout once it listens, and with
+--stats-file writes its counters there (JSON) after every connection.
+
+  hostile_imap_server.py --messages 50 --drop-after 7
+"""
+import argparse
+import json
+import random
+import re
+import socket
+import sys
+import threading
+import time
+
+USER, PASSWORD = "alice", "alice-password"
+UIDVALIDITY = 7001
+
+
+def make_message(uid, body_size):
+    head = (
+        "From: Sender %d <sender%d@example.com>\r\n"
+        "To: alice@example.com\r\n"
+        "Subject: message %d\r\n"
+        "Message-ID: <m%d@hostile.test>\r\n"
+        "Date: Tue, 02 Jan 2024 10:%02d:00 +0000\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n"
+        "\r\n" % (uid, uid, uid, uid, uid % 60)
+    )
+    line = "line of message %d, padding the body to its size.\r\n" % uid
+    body = (line * (body_size // len(line) + 1))[:body_size]
+    return (head + body).encode()
+
+
+class Stats:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.values = {"connections": 0, "logins": 0, "refused_logins": 0, "concurrent": 0,
+                       "max_concurrent": 0, "fetched": 0, "faults": 0}
+
+    def add(self, key, n=1):
+        with self.lock:
+            self.values[key] += n
+            if key == "concurrent":
+                self.values["max_concurrent"] = max(self.values["max_concurrent"],
+                                                    self.values["concurrent"])
+            self.write()
+
+    def write(self):
+        if not self.path:
+            return
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.values, f)
+        import os
+        os.replace(tmp, self.path)
+
+
+class Closed(Exception):
+    pass
+
+
+class Connection:
+    def __init__(self, server, sock):
+        self.server = server
+        self.args = server.args
+        self.sock = sock
+        self.buf = b""
+        self.fetched = 0
+        self.logged_in = False
+        self.rng = random.Random(server.next_seed())
+
+    # --- sending -------------------------------------------------------
+    def send(self, data, drip=None):
+        if isinstance(data, str):
+            data = data.encode()
+        drip = self.args.drip if drip is None else drip
+        try:
+            if drip > 0:
+                for i in range(len(data)):
+                    self.sock.sendall(data[i:i + 1])
+                    time.sleep(drip)
+            else:
+                self.sock.sendall(data)
+        except OSError:
+            raise Closed()
+
+    def hold(self):
+        """Says nothing more until the client hangs up."""
+        self.sock.settimeout(None)
+        try:
+            while self.sock.recv(65536):
+                pass
+        except OSError:
+            pass
+        raise Closed()
+
+    # --- reading -------------------------------------------------------
+    def read_line(self):
+        while b"\n" not in self.buf:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                raise Closed()
+            if not chunk:
+                raise Closed()
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    # --- the session ---------------------------------------------------
+    def capabilities(self):
+        caps = ["IMAP4rev1", "LITERAL+", "IDLE", "UIDPLUS"]
+        if self.args.starttls != "none" and self.args.starttls != "strip":
+            caps.append("STARTTLS")
+        return " ".join(caps)
+
+    def run(self):
+        if self.args.greeting_stall:
+            self.send("* OK")
+            self.hold()
+        if self.args.flood_greeting:
+            while True:
+                self.send("* OK still starting up\r\n", drip=0)
+                time.sleep(0.05)
+        self.send("* OK [CAPABILITY %s] hostile test server ready\r\n" % self.capabilities())
+        while True:
+            line = self.read_line()
+            parts = line.split(" ", 2)
+            if len(parts) < 2:
+                self.send("* BAD no tag\r\n")
+                continue
+            tag, verb = parts[0], parts[1].upper()
+            rest = parts[2] if len(parts) > 2 else ""
+            if verb == "UID" and rest:
+                sub, _, rest = rest.partition(" ")
+                verb = "UID " + sub.upper()
+            handler = getattr(self, "cmd_" + verb.replace(" ", "_"), None)
+            if handler is None:
+                self.send("%s BAD unknown command %s\r\n" % (tag, verb))
+                continue
+            handler(tag, rest)
+
+    def cmd_CAPABILITY(self, tag, rest):
+        self.send("* CAPABILITY %s\r\n%s OK done\r\n" % (self.capabilities(), tag))
+
+    def cmd_NOOP(self, tag, rest):
+        self.send("%s OK noop\r\n" % tag)
+
+    def cmd_LOGOUT(self, tag, rest):
+        self.send("* BYE bye\r\n%s OK logged out\r\n" % tag)
+        raise Closed()
+
+    def cmd_STARTTLS(self, tag, rest):
+        if self.args.starttls == "refuse-bad":
+            self.send("%s BAD STARTTLS not available\r\n" % tag)
+        else:
+            self.send("%s NO STARTTLS is disabled here\r\n" % tag)
+
+    def cmd_LOGIN(self, tag, rest):
+        if self.args.login_alert:
+            self.send("%s NO [ALERT] %s\r\n" % (tag, self.args.login_alert))
+            return
+        words = re.findall(r'"((?:[^"\\]|\\.)*)"|(\S+)', rest)
+        values = [a or b for a, b in words]
+        if len(values) != 2 or values[0] != USER or values[1] != PASSWORD:
+            self.send("%s NO [AUTHENTICATIONFAILED] invalid credentials\r\n" % tag)
+            return
+        with self.server.lock:
+            limit = self.args.max_connections
+            if limit and self.server.authenticated >= limit:
+                refuse = True
+            else:
+                refuse = False
+                self.server.authenticated += 1
+                self.logged_in = True
+        if refuse:
+            self.server.stats.add("refused_logins")
+            self.send("%s NO [LIMIT] too many connections for this user\r\n" % tag)
+            return
+        self.server.stats.add("logins")
+        self.server.stats.add("concurrent")
+        self.send("%s OK [CAPABILITY %s] logged in\r\n" % (tag, self.capabilities()))
+
+    def cmd_LIST(self, tag, rest):
+        self.send('* LIST (\\HasNoChildren) "/" INBOX\r\n%s OK list\r\n' % tag)
+
+    def cmd_EXAMINE(self, tag, rest, verb="EXAMINE"):
+        if self.args.flood_after_login:
+            while True:
+                self.send("* OK still looking for your mailbox\r\n", drip=0)
+                time.sleep(0.05)
+        n = self.args.messages
+        self.send("* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)\r\n"
+                  "* %d EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY %d] ok\r\n"
+                  "* OK [UIDNEXT %d] ok\r\n%s OK [READ-ONLY] %s done\r\n"
+                  % (n, UIDVALIDITY, n + 1, tag, verb))
+
+    def cmd_SELECT(self, tag, rest):
+        self.cmd_EXAMINE(tag, rest, "SELECT")
+
+    def cmd_IDLE(self, tag, rest):
+        self.send("+ idling\r\n")
+        while self.read_line().upper() != "DONE":
+            pass
+        self.send("%s OK idle done\r\n" % tag)
+
+    def uid_set(self, text):
+        n = self.args.messages
+        out = []
+        for part in text.split(","):
+            if ":" in part:
+                a, b = part.split(":", 1)
+                a = n if a == "*" else int(a)
+                b = n if b == "*" else int(b)
+                lo, hi = min(a, b), max(a, b)
+                out.extend(range(max(lo, 1), min(hi, n) + 1))
+            else:
+                v = n if part == "*" else int(part)
+                if 1 <= v <= n:
+                    out.append(v)
+        return sorted(set(out))
+
+    def cmd_UID_SEARCH(self, tag, rest):
+        uids = list(range(1, self.args.messages + 1))
+        m = re.search(r"\bUID (\S+)", rest, re.I)
+        if m:
+            allowed = set(self.uid_set(m.group(1)))
+            uids = [u for u in uids if u in allowed]
+        self.send("* SEARCH%s\r\n%s OK search done\r\n"
+                  % ("".join(" %d" % u for u in uids), tag))
+
+    def fetch_items(self, text):
+        text = text.strip()
+        if text.startswith("(") and text.endswith(")"):
+            text = text[1:-1]
+        items, depth, cur = [], 0, ""
+        for ch in text:
+            if ch in "[(":
+                depth += 1
+            elif ch in "])":
+                depth -= 1
+            if ch == " " and depth == 0:
+                if cur:
+                    items.append(cur)
+                cur = ""
+            else:
+                cur += ch
+        if cur:
+            items.append(cur)
+        return items
+
+    def section_bytes(self, message, section):
+        header, _, body = message.partition(b"\r\n\r\n")
+        header += b"\r\n\r\n"
+        sec = section.upper()
+        if sec == "":
+            return message
+        if sec == "HEADER":
+            return header
+        if sec == "TEXT" or sec == "1":
+            return body
+        m = re.match(r"HEADER\.FIELDS(\.NOT)? \((.*)\)", section, re.I)
+        if m:
+            names = [x.lower() for x in m.group(2).split()]
+            keep = []
+            for line in header.decode().split("\r\n"):
+                if not line:
+                    continue
+                name = line.split(":", 1)[0].lower()
+                if (name in names) != bool(m.group(1)):
+                    keep.append(line + "\r\n")
+            return ("".join(keep) + "\r\n").encode()
+        return b""
+
+    def fetch_one(self, uid, items):
+        message = make_message(uid, self.args.body_size)
+        out = [b"* %d FETCH (" % uid]
+        first = True
+        for item in items:
+            up = item.upper()
+            piece = None
+            if up == "UID":
+                piece = b"UID %d" % uid
+            elif up == "FLAGS":
+                piece = b"FLAGS ()"
+            elif up == "INTERNALDATE":
+                piece = b'INTERNALDATE "02-Jan-2024 10:00:00 +0000"'
+            elif up == "RFC822.SIZE":
+                piece = b"RFC822.SIZE %d" % len(message)
+            elif up == "BODYSTRUCTURE" or up == "BODY":
+                header, _, body = message.partition(b"\r\n\r\n")
+                piece = (b'%s ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" %d %d NIL NIL NIL NIL)'
+                         % (up.encode(), len(body), body.count(b"\n")))
+            elif up.startswith("BODY.PEEK[") or up.startswith("BODY["):
+                section = item[item.index("[") + 1:item.rindex("]")]
+                data = self.section_bytes(message, section)
+                piece = b"BODY[%s] {%d}\r\n%s" % (section.encode(), len(data), data)
+            if piece is None:
+                continue
+            if not first:
+                out.append(b" ")
+            out.append(piece)
+            first = False
+        out.append(b")\r\n")
+        return b"".join(out)
+
+    def cmd_UID_FETCH(self, tag, rest):
+        set_text, _, item_text = rest.partition(" ")
+        items = self.fetch_items(item_text)
+        args = self.args
+        for uid in self.uid_set(set_text):
+            if args.drop_after and self.fetched >= args.drop_after:
+                self.server.stats.add("faults")
+                raise Closed()
+            if uid == args.huge_literal:
+                self.send("* %d FETCH (UID %d RFC822.SIZE 93000000000 BODY[] {93000000000}\r\n"
+                          "Subject: a very large message\r\n" % (uid, uid))
+                self.hold()
+            if uid == args.garble or (uid == args.garble_once and self.server.first_garble(uid)):
+                self.server.stats.add("faults")
+                self.send("* %d FETCH (UID %d BODY[] \"unterminated\r\n" % (uid, uid))
+                continue
+            data = self.fetch_one(uid, items)
+            if args.chaos is not None and self.rng.random() < args.chaos_rate:
+                self.server.stats.add("faults")
+                fault = self.rng.choice(["drop", "stall", "drip", "garble", "bye"])
+                cut = self.rng.randrange(len(data))
+                if fault == "drop":
+                    self.send(data[:cut], drip=0)
+                    raise Closed()
+                if fault == "stall":
+                    self.send(data[:cut], drip=0)
+                    self.hold()
+                if fault == "drip":
+                    self.send(data[:cut], drip=0)
+                    self.send(data[cut:cut + 40], drip=0.05)
+                    raise Closed()
+                if fault == "garble":
+                    self.send(b"* %d FETCH (UID %d BODY[] \"garbled\r\n" % (uid, uid), drip=0)
+                    continue
+                if fault == "bye":
+                    self.send(b"* BYE server shutting down\r\n", drip=0)
+                    raise Closed()
+            self.send(data)
+            self.fetched += 1
+            self.server.stats.add("fetched")
+        self.send("%s OK fetch done\r\n" % tag)
+
+
+class Server:
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.Lock()
+        self.authenticated = 0
+        self.seed = args.chaos if args.chaos is not None else 1
+        self.garbled = set()
+        self.stats = Stats(args.stats_file)
+
+    def next_seed(self):
+        with self.lock:
+            self.seed += 1
+            return self.seed
+
+    def first_garble(self, uid):
+        with self.lock:
+            if uid in self.garbled:
+                return False
+            self.garbled.add(uid)
+            return True
+
+    def serve(self, sock):
+        self.stats.add("connections")
+        conn = Connection(self, sock)
+        try:
+            conn.run()
+        except (Closed, OSError, ValueError):
+            pass
+        finally:
+            if conn.logged_in:
+                with self.lock:
+                    self.authenticated -= 1
+                self.stats.add("concurrent", -1)
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--messages", type=int, default=20)
+    p.add_argument("--body-size", type=int, default=2000)
+    p.add_argument("--greeting-stall", action="store_true",
+                   help='send "* OK" without a line end, then nothing')
+    p.add_argument("--flood-greeting", action="store_true",
+                   help="send untagged lines forever instead of a greeting")
+    p.add_argument("--flood-after-login", action="store_true",
+                   help="answer EXAMINE/SELECT with untagged lines forever")
+    p.add_argument("--drip", type=float, default=0.0,
+                   help="seconds between the bytes of everything sent")
+    p.add_argument("--drop-after", type=int, default=0,
+                   help="close each connection after this many FETCH answers")
+    p.add_argument("--huge-literal", type=int, default=0,
+                   help="announce a 93 GB body for this UID, then hold")
+    p.add_argument("--garble", type=int, default=0,
+                   help="the FETCH answer for this UID never parses")
+    p.add_argument("--garble-once", type=int, default=0,
+                   help="the first FETCH answer for this UID does not parse")
+    p.add_argument("--max-connections", type=int, default=0,
+                   help="refuse logins beyond this many at once with [LIMIT]")
+    p.add_argument("--starttls", default="none",
+                   choices=["none", "strip", "refuse-bad", "refuse-no"])
+    p.add_argument("--login-alert", default="", help="refuse LOGIN with this [ALERT]")
+    p.add_argument("--chaos", type=int, default=None, help="seed: faults at random")
+    p.add_argument("--chaos-rate", type=float, default=0.02)
+    p.add_argument("--stats-file", default="")
+    args = p.parse_args()
+
+    server = Server(args)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    server.stats.write()
+    print("PORT %d" % listener.getsockname()[1], flush=True)
+    while True:
+        sock, _ = listener.accept()
+        threading.Thread(target=server.serve, args=(sock,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
