@@ -183,10 +183,22 @@ absl::Status Session::Login(absl::string_view user, absl::string_view secret, Au
       // A refused token gets a JSON error challenge, which must be answered
       // (empty for XOAUTH2, a ^A for OAUTHBEARER) before the final NO.
       const bool bearer = method == AuthMethod::kOauthBearer;
-      return Authenticate(mech, absl::Base64Escape(token_message),
-                          [bearer](const wire::Response&) -> absl::StatusOr<std::string> {
-                            return std::string(bearer ? "AQ==\r\n" : "\r\n");
-                          });
+      std::string challenge;  // the server's reason (RFC 7628 3.2.2): status, scope
+      absl::Status s = Authenticate(
+          mech, absl::Base64Escape(token_message),
+          [bearer, &challenge](const wire::Response& r) -> absl::StatusOr<std::string> {
+            std::string decoded;
+            if (absl::Base64Unescape(r.text, &decoded)) challenge = decoded.substr(0, 300);
+            return std::string(bearer ? "AQ==\r\n" : "\r\n");
+          });
+      if (!s.ok() && !challenge.empty()) {
+        // Printable only: it goes into messages and logs.
+        for (char& ch : challenge) {
+          if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) > 0x7e) ch = ' ';
+        }
+        return Annotate(s, absl::StrCat("the server refused the token (its reason: ", challenge, ")"));
+      }
+      return s;
     }
   }
   return absl::InvalidArgumentError("unknown authentication method");

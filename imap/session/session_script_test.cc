@@ -599,6 +599,9 @@ TEST(SessionFaultTest, RefusedBearerTokenAnswersTheErrorChallenge) {
   ASSERT_TRUE(s->ReadGreeting().ok());
   absl::Status st = s->Login("alice", "stale-token", AuthMethod::kXoauth2);
   EXPECT_EQ(st.code(), absl::StatusCode::kUnauthenticated);
+  // The challenge, decoded, says why; the token itself is never shown.
+  EXPECT_THAT(st.message(), HasSubstr("its reason: {\"status\":\"401\"}"));
+  EXPECT_THAT(st.message(), ::testing::Not(HasSubstr("stale-token")));
   // base64("user=alice\x01" "auth=Bearer stale-token\x01\x01"), then an empty answer.
   EXPECT_EQ(server.received(),
             "A1 AUTHENTICATE XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciBzdGFsZS10b2tlbgEB\r\n\r\n");

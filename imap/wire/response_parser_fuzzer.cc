@@ -22,7 +22,7 @@
 //       returned, and does not move on need-more;
 //   (d) ParseResponse() on each returned frame gives the same response, and on
 //       a frame that failed the same error with its offset rebased to 0;
-// plus the documented error shape: UNAVAILABLE/kProtocol or
+// plus the documented error shape: UNAVAILABLE/kMalformed or
 // RESOURCE_EXHAUSTED/kLimit, naming a byte offset inside the stream.
 // Streamed literals (NextEvent(), ReadLiteral()) are not exercised: the
 // limits keep stream_body_literals_from at 0.
@@ -150,11 +150,11 @@ std::string Describe(const absl::Status& s) {
 }
 
 void CheckErrorShape(const absl::Status& s, uint64_t fed) {
-  const bool protocol =
-      s.code() == absl::StatusCode::kUnavailable && GetErrorKind(s) == ErrorKind::kProtocol;
+  const bool malformed =
+      s.code() == absl::StatusCode::kUnavailable && GetErrorKind(s) == ErrorKind::kMalformed;
   const bool limit =
       s.code() == absl::StatusCode::kResourceExhausted && GetErrorKind(s) == ErrorKind::kLimit;
-  FUZZ_CHECK(protocol || limit, "error is UNAVAILABLE/kProtocol or RESOURCE_EXHAUSTED/kLimit",
+  FUZZ_CHECK(malformed || limit, "error is UNAVAILABLE/kMalformed or RESOURCE_EXHAUSTED/kLimit",
              Describe(s));
   absl::string_view before, after;
   uint64_t offset = 0;
