@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "imap/query/parser.h"
@@ -89,6 +90,191 @@ void CheckPostActions(const connector::v1::PostActions& a, absl::string_view fie
   }
 }
 
+// ---------------------------------------------------------------- oauth2
+constexpr size_t kMaxTokenUrlBytes = 2048;
+constexpr size_t kMaxClientIdBytes = 1024;
+constexpr size_t kMaxOAuthSecretBytes = 16384;
+constexpr size_t kMaxScopeBytes = 4096;
+constexpr size_t kMaxTenantBytes = 256;
+constexpr size_t kMaxTokenPathBytes = 4096;
+
+constexpr absl::string_view kMicrosoftRefreshScope =
+    "https://outlook.office.com/IMAP.AccessAsUser.All offline_access";
+constexpr absl::string_view kMicrosoftAppScope = "https://outlook.office365.com/.default";
+constexpr absl::string_view kGoogleTokenUrl = "https://oauth2.googleapis.com/token";
+constexpr absl::string_view kGoogleScope = "https://mail.google.com/";
+
+// Empty if `url` may receive our client secret and refresh token: https,
+// or plain http to this machine only (test servers). No user info (it would
+// end up in messages) and no fragment (RFC 6749 section 3.2).
+std::string TokenUrlProblem(absl::string_view url) {
+  for (char ch : url) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u <= 0x20 || u >= 0x7f) return "must be printable ASCII without spaces";
+  }
+  const size_t colon = url.find("://");
+  if (colon == absl::string_view::npos) return "must be an https:// URL";
+  const std::string scheme = absl::AsciiStrToLower(url.substr(0, colon));
+  const absl::string_view rest = url.substr(colon + 3);
+  const absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty()) return "has no host";
+  if (authority.find('@') != absl::string_view::npos) {
+    return "must not hold a user name or password; put the client in client_id and client_secret";
+  }
+  if (url.find('#') != absl::string_view::npos) return "must not have a fragment (#...)";
+  if (scheme == "https") return "";
+  if (scheme != "http") return "must be an https:// URL";
+  std::string host(authority);
+  if (absl::StartsWith(host, "[")) {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  host = absl::AsciiStrToLower(host);
+  if (host == "127.0.0.1" || host == "localhost" || host == "[::1]") return "";
+  return "must be https:// (plain http:// only to 127.0.0.1 or localhost, for tests): the client "
+         "secret and refresh token travel in it";
+}
+
+bool IsTenant(absl::string_view tenant) {
+  if (tenant.empty() || tenant.size() > kMaxTenantBytes) return false;
+  for (char ch : tenant) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') return false;
+  }
+  return true;
+}
+
+// Checks provider, tenant and token_url of a grant and fills token_url and
+// scope from the provider's presets. `field` is e.g.
+// "oauth2.refresh_token_grant"; `app_only` selects the client-credentials
+// presets.
+template <typename Grant>
+void CheckEndpoint(Grant& g, absl::string_view field, bool app_only, Checker& check) {
+  const connector::v1::OAuth2Provider provider = g.provider();
+  if (!connector::v1::OAuth2Provider_IsValid(provider)) {
+    check.Fail(absl::StrCat(field, ".provider"),
+               absl::StrCat("value ", static_cast<int>(provider), " is unknown; use MICROSOFT, GOOGLE or none"));
+    return;
+  }
+  if (provider == connector::v1::OAUTH2_PROVIDER_MICROSOFT) {
+    if (g.token_url().empty()) {
+      if (g.tenant().empty()) {
+        check.Fail(absl::StrCat(field, ".tenant"),
+                   "is required with provider MICROSOFT: the directory (tenant) id or domain, e.g. "
+                   "contoso.onmicrosoft.com");
+      } else if (!IsTenant(g.tenant())) {
+        check.Fail(absl::StrCat(field, ".tenant"),
+                   absl::StrCat(Quote(g.tenant()), " is not a tenant id or domain (letters, digits, '.', '-')"));
+      } else {
+        g.set_token_url(absl::StrCat("https://login.microsoftonline.com/", g.tenant(), "/oauth2/v2.0/token"));
+      }
+    }
+    if (g.scope().empty()) g.set_scope(std::string(app_only ? kMicrosoftAppScope : kMicrosoftRefreshScope));
+  } else if (provider == connector::v1::OAUTH2_PROVIDER_GOOGLE) {
+    if (app_only) {
+      check.Fail(absl::StrCat(field, ".provider"),
+                 "GOOGLE has no client-credentials access to Gmail; use refresh_token_grant");
+      return;
+    }
+    if (!g.tenant().empty()) check.Fail(absl::StrCat(field, ".tenant"), "is for provider MICROSOFT only");
+    if (g.token_url().empty()) g.set_token_url(std::string(kGoogleTokenUrl));
+    if (g.scope().empty()) g.set_scope(std::string(kGoogleScope));
+  } else {
+    if (!g.tenant().empty()) check.Fail(absl::StrCat(field, ".tenant"), "is for provider MICROSOFT only");
+    if (g.token_url().empty()) {
+      check.Fail(absl::StrCat(field, ".token_url"), "is required unless provider is MICROSOFT or GOOGLE");
+    }
+  }
+  if (!g.token_url().empty()) {
+    if (g.token_url().size() > kMaxTokenUrlBytes) {
+      check.Fail(absl::StrCat(field, ".token_url"), absl::StrCat("is longer than ", kMaxTokenUrlBytes, " bytes"));
+    } else if (std::string problem = TokenUrlProblem(g.token_url()); !problem.empty()) {
+      check.Fail(absl::StrCat(field, ".token_url"), absl::StrCat(Quote(g.token_url()), " ", problem));
+    }
+  }
+  if (g.client_id().empty()) {
+    check.Fail(absl::StrCat(field, ".client_id"), "is required: the application (client) id");
+  } else {
+    check.Text(absl::StrCat(field, ".client_id"), g.client_id(), kMaxClientIdBytes, /*allow_control=*/false);
+  }
+  check.Text(absl::StrCat(field, ".scope"), g.scope(), kMaxScopeBytes, /*allow_control=*/false);
+}
+
+// A write-only secret: kept from `stored` when left empty, then checked.
+// Says so in `notes`. Never quotes the value.
+void CheckSecret(std::string* value, const std::string& stored, absl::string_view field, bool required,
+                 Checker& check, std::vector<std::string>& notes) {
+  if (value->empty() && !stored.empty()) {
+    *value = stored;
+    notes.push_back(absl::StrCat(field, " left empty: the stored one is kept"));
+  }
+  if (value->empty()) {
+    if (required) check.Fail(field, "is required");
+    return;
+  }
+  if (value->size() > kMaxOAuthSecretBytes) {
+    check.Fail(field, absl::StrCat("is longer than ", kMaxOAuthSecretBytes, " bytes"));
+    return;
+  }
+  for (size_t i = 0; i < value->size(); ++i) {
+    const auto u = static_cast<unsigned char>((*value)[i]);
+    if (u < 0x20 || u == 0x7f) {
+      check.Fail(field, absl::StrCat("contains a control character (byte ", i + 1, ")"));
+      return;
+    }
+  }
+}
+
+void CheckOAuth2(Connection& c, const connector::v1::OAuth2& stored, Checker& check,
+                 std::vector<std::string>& notes) {
+  connector::v1::OAuth2& o = *c.mutable_oauth2();
+  const bool same_source = o.source_case() == stored.source_case();
+  switch (o.source_case()) {
+    case connector::v1::OAuth2::SOURCE_NOT_SET:
+      check.Fail("oauth2", "has no source: set static_token, refresh_token_grant, client_credentials or token_file");
+      return;
+    case connector::v1::OAuth2::kStaticToken:
+      CheckSecret(o.mutable_static_token()->mutable_access_token(),
+                  same_source ? stored.static_token().access_token() : "",
+                  "oauth2.static_token.access_token", /*required=*/true, check, notes);
+      notes.push_back("oauth2.static_token cannot be renewed: logins fail once it expires");
+      break;
+    case connector::v1::OAuth2::kRefreshTokenGrant: {
+      auto& g = *o.mutable_refresh_token_grant();
+      CheckEndpoint(g, "oauth2.refresh_token_grant", /*app_only=*/false, check);
+      CheckSecret(g.mutable_client_secret(), same_source ? stored.refresh_token_grant().client_secret() : "",
+                  "oauth2.refresh_token_grant.client_secret", /*required=*/false, check, notes);
+      CheckSecret(g.mutable_refresh_token(), same_source ? stored.refresh_token_grant().refresh_token() : "",
+                  "oauth2.refresh_token_grant.refresh_token", /*required=*/true, check, notes);
+      break;
+    }
+    case connector::v1::OAuth2::kClientCredentials: {
+      auto& g = *o.mutable_client_credentials();
+      CheckEndpoint(g, "oauth2.client_credentials", /*app_only=*/true, check);
+      CheckSecret(g.mutable_client_secret(), same_source ? stored.client_credentials().client_secret() : "",
+                  "oauth2.client_credentials.client_secret", /*required=*/true, check, notes);
+      break;
+    }
+    case connector::v1::OAuth2::kTokenFile: {
+      const std::string& path = o.token_file().path();
+      if (path.empty()) {
+        check.Fail("oauth2.token_file.path", "is required");
+      } else if (check.Text("oauth2.token_file.path", path, kMaxTokenPathBytes, /*allow_control=*/false) &&
+                 path[0] != '/') {
+        check.Fail("oauth2.token_file.path", absl::StrCat(Quote(path), " must be an absolute path"));
+      }
+      break;
+    }
+  }
+  const connector::v1::AuthMechanism m = c.auth_mechanism();
+  if (m != connector::v1::AUTH_MECHANISM_AUTO && m != connector::v1::AUTH_MECHANISM_XOAUTH2 &&
+      m != connector::v1::AUTH_MECHANISM_OAUTHBEARER && connector::v1::AuthMechanism_IsValid(m)) {
+    check.Fail("auth_mechanism", absl::StrCat("is ", connector::v1::AuthMechanism_Name(m),
+                                              ", but oauth2 gives an access token: use XOAUTH2, "
+                                              "OAUTHBEARER or AUTO"));
+  }
+}
+
 absl::string_view SecurityName(Security s) {
   switch (s) {
     case connector::v1::SECURITY_IMPLICIT_TLS:
@@ -118,6 +304,23 @@ connector::v1::Connection WithoutPassword(const connector::v1::Connection& c) {
   Connection out = c;
   out.clear_password();
   out.set_has_password(!c.password().empty());
+  connector::v1::OAuth2* oauth2 = out.mutable_oauth2();
+  if (oauth2->has_static_token()) {
+    auto* t = oauth2->mutable_static_token();
+    t->set_has_access_token(!t->access_token().empty());
+    t->clear_access_token();
+  } else if (oauth2->has_refresh_token_grant()) {
+    auto* g = oauth2->mutable_refresh_token_grant();
+    g->set_has_client_secret(!g->client_secret().empty());
+    g->set_has_refresh_token(!g->refresh_token().empty());
+    g->clear_client_secret();
+    g->clear_refresh_token();
+  } else if (oauth2->has_client_credentials()) {
+    auto* g = oauth2->mutable_client_credentials();
+    g->set_has_client_secret(!g->client_secret().empty());
+    g->clear_client_secret();
+  }
+  if (!c.has_oauth2()) out.clear_oauth2();
   return out;
 }
 
@@ -209,9 +412,11 @@ absl::StatusOr<ValidConnection> ValidateConnection(const Connection& input,
     check.Text("username", c.username(), kMaxUsernameBytes, /*allow_control=*/false);
   }
 
+  if (c.has_oauth2()) CheckOAuth2(c, context.stored_oauth2, check, result.notes);
   if (c.password().empty()) {
     if (context.stored_password.empty()) {
-      check.Fail("password", "is required");
+      // With oauth2 the token comes from there; a password is optional.
+      if (!c.has_oauth2()) check.Fail("password", "is required");
     } else {
       c.set_password(context.stored_password);
       result.notes.push_back("password left empty: the stored password is kept");

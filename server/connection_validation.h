@@ -22,6 +22,10 @@ struct ValidationContext {
   // The password stored for a connection of the same name, used when the
   // request leaves the password empty. Empty: a password is required.
   std::string stored_password;
+  // The oauth2 settings stored for a connection of the same name: secrets
+  // left empty in the request are taken from here when the source (the
+  // oneof case) is the same.
+  connector::v1::OAuth2 stored_oauth2;
 };
 
 struct ValidConnection {
@@ -41,7 +45,9 @@ absl::StatusOr<ValidConnection> ValidateConnection(const connector::v1::Connecti
 absl::Status ValidatePostActions(const connector::v1::PostActions& actions,
                                  absl::string_view field);
 
-// A copy of `c` without its password, for responses.
+// A copy of `c` without its password and OAuth 2.0 secrets (client
+// secret, refresh token, static access token), with the has_* flags set,
+// for responses.
 connector::v1::Connection WithoutPassword(const connector::v1::Connection& c);
 
 constexpr int kDefaultTimeoutMs = 30000;

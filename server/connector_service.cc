@@ -13,6 +13,7 @@
 #include "server/acknowledge.h"
 #include "server/cancel_watcher.h"
 #include "server/connection_validation.h"
+#include "server/imap_connect.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/record_stream.h"
@@ -369,6 +370,8 @@ grpc::Status ConnectorService::Configure(grpc::ServerContext* context,
   absl::StatusOr<Connection> existing =
       input.name().empty() ? absl::NotFoundError("") : store_->Get(input.name());
   if (existing.ok() && input.password().empty()) validation.stored_password = existing->password();
+  // OAuth 2.0 secrets left empty keep the stored ones, as the password does.
+  if (existing.ok()) validation.stored_oauth2 = existing->oauth2();
   absl::StatusOr<ValidConnection> valid = ValidateConnection(input, validation);
   if (!valid.ok()) return Finish("Configure", input.name(), valid.status());
   // The acknowledged position belongs to the mailbox, not to the settings,
@@ -413,7 +416,9 @@ grpc::Status ConnectorService::DeleteConnection(grpc::ServerContext* context,
     return Finish("DeleteConnection", "", denied);
   }
   if (absl::Status s = RequireName(request->name()); !s.ok()) return ToGrpcStatus(s);
-  return Finish("DeleteConnection", request->name(), store_->Delete(request->name()));
+  absl::Status deleted = store_->Delete(request->name());
+  if (deleted.ok()) ForgetToken(request->name());  // a later connection of that name starts afresh
+  return Finish("DeleteConnection", request->name(), deleted);
 }
 
 grpc::Status ConnectorService::TestConnection(grpc::ServerContext* context,
@@ -539,6 +544,11 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
     out.max_batch_bytes = bytes == 0 ? (int64_t{1} << 20) : bytes;
     out.include_attachment_content = request->include_attachment_content();
     out.follow = request->follow();
+    out.deduplicate_gmail_messages = request->deduplicate_gmail_messages();
+    if (out.deduplicate_gmail_messages) {
+      // Repeats are recognised by X-GM-MSGID, which only Gmail has.
+      imap::query::RequireGmailMessageIds(&out.plan, "deduplicate_gmail_messages");
+    }
     out.shard_count = static_cast<uint32_t>(shards);
     out.shard_index = static_cast<uint32_t>(request->shard_index());
     // Two connections by default: parsing on one overlaps fetching on the

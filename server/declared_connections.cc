@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
+#include "imap/util/status_macros.h"
 #include "server/connection_validation.h"
 #include "server/status_convert.h"
 
@@ -55,20 +56,62 @@ absl::StatusOr<std::vector<connector::v1::Connection>> LoadDeclaredConnections(
   for (int i = 0; i < declared.connections_size(); ++i) {
     connector::v1::Connection c = declared.connections(i);
     const std::string where = absl::StrCat(file, ": connection ", i + 1, " (", Quote(c.name()), ")");
+    const std::string secrets = secrets_dir.empty() ? "--secrets_dir" : secrets_dir;
+    connector::v1::OAuth2* oauth2 = c.mutable_oauth2();
     if (!c.password().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": has a password in the file; put it in ", secrets, "/", c.name(), " instead"));
+    }
+    if (!oauth2->static_token().access_token().empty() ||
+        !oauth2->refresh_token_grant().refresh_token().empty() ||
+        !oauth2->refresh_token_grant().client_secret().empty() ||
+        !oauth2->client_credentials().client_secret().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          where, ": has a password in the file; put it in ", secrets_dir.empty() ? "--secrets_dir" : secrets_dir,
-          "/", c.name(), " instead"));
+          where, ": has an OAuth 2.0 secret in the file; put it in ", secrets, "/", c.name(),
+          " (a static token), ", c.name(), ".refresh_token or ", c.name(), ".client_secret instead"));
     }
     if (c.name().empty() || c.name().find('/') != std::string::npos || c.name() == "." || c.name() == "..") {
       return absl::InvalidArgumentError(absl::StrCat(where, ": needs a name usable as a file name"));
     }
-    if (secrets_dir.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": no --secrets_dir to read its password from"));
+    // Which secret files the connection needs: the password (or a static
+    // token) by default; a token file needs none; the grants theirs.
+    const std::string base = absl::StrCat(secrets_dir, "/", c.name());
+    auto read = [&](const std::string& path, bool required) -> absl::StatusOr<std::string> {
+      if (secrets_dir.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ": no --secrets_dir to read ", path, " from"));
+      }
+      absl::StatusOr<std::string> secret = ReadSecretFile(path);
+      if (!secret.ok() && !required) return std::string();
+      if (!secret.ok()) return absl::NotFoundError(absl::StrCat(where, ": ", secret.status().message()));
+      return secret;
+    };
+    switch (oauth2->source_case()) {
+      case connector::v1::OAuth2::kTokenFile:
+        break;
+      case connector::v1::OAuth2::kRefreshTokenGrant: {
+        IMAPC_ASSIGN_OR_RETURN(std::string refresh, read(base + ".refresh_token", true));
+        IMAPC_ASSIGN_OR_RETURN(std::string client_secret, read(base + ".client_secret", false));
+        oauth2->mutable_refresh_token_grant()->set_refresh_token(std::move(refresh));
+        oauth2->mutable_refresh_token_grant()->set_client_secret(std::move(client_secret));
+        break;
+      }
+      case connector::v1::OAuth2::kClientCredentials: {
+        IMAPC_ASSIGN_OR_RETURN(std::string client_secret, read(base + ".client_secret", true));
+        oauth2->mutable_client_credentials()->set_client_secret(std::move(client_secret));
+        break;
+      }
+      case connector::v1::OAuth2::kStaticToken: {
+        IMAPC_ASSIGN_OR_RETURN(std::string token, read(base, true));
+        oauth2->mutable_static_token()->set_access_token(std::move(token));
+        break;
+      }
+      case connector::v1::OAuth2::SOURCE_NOT_SET: {
+        c.clear_oauth2();
+        IMAPC_ASSIGN_OR_RETURN(std::string password, read(base, true));
+        c.set_password(std::move(password));
+        break;
+      }
     }
-    absl::StatusOr<std::string> password = ReadSecretFile(absl::StrCat(secrets_dir, "/", c.name()));
-    if (!password.ok()) return absl::NotFoundError(absl::StrCat(where, ": ", password.status().message()));
-    c.set_password(*std::move(password));
     // Output only: the acknowledged position comes from Acknowledge alone
     // (kept in the data directory), never from the operator's file.
     c.clear_last_ack_cursor();

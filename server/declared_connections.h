@@ -5,7 +5,11 @@
 //   --connections_file: {"connections": [ {"name": "support", "serverUrl": ..., ...} ]}
 //     (Connection in proto3 JSON; a "password" there is refused)
 //   --secrets_dir: DIR/support holds support's password (one trailing
-//     newline is ignored)
+//     newline is ignored), or its oauth2 static access token; an oauth2
+//     refresh-token grant reads DIR/support.refresh_token (and
+//     DIR/support.client_secret if there is one), client credentials
+//     DIR/support.client_secret; an oauth2 token file needs no secret.
+//     Secrets written in the connections file are refused.
 //
 //   absl::StatusOr<std::vector<Connection>> c = LoadDeclaredConnections(file, dir, "cloud");
 #ifndef SERVER_DECLARED_CONNECTIONS_H_

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "imap/session/transport.h"
 #include "imap/util/error_kind.h"
+#include "imap/util/status_macros.h"
 #include "server/log.h"
 #include "server/metrics.h"
 
@@ -70,6 +72,55 @@ class PermitTransport : public imap::Transport {
 };
 
 }  // namespace
+
+namespace {
+oauth::TokenCache* token_cache = nullptr;  // set once before serving
+}  // namespace
+
+void SetTokenCache(oauth::TokenCache* cache) { token_cache = cache; }
+
+void ForgetToken(const std::string& name) {
+  if (token_cache != nullptr) token_cache->Forget(name);
+}
+
+bool UsesOAuthSource(const Connection& c) {
+  if (!c.has_oauth2() || c.oauth2().source_case() == connector::v1::OAuth2::SOURCE_NOT_SET) return false;
+  const auto m = c.auth_mechanism();
+  return m == connector::v1::AUTH_MECHANISM_XOAUTH2 || m == connector::v1::AUTH_MECHANISM_OAUTHBEARER ||
+         m == connector::v1::AUTH_MECHANISM_AUTO;
+}
+
+absl::StatusOr<oauth::AccessToken> AccessTokenFor(const Connection& c, absl::Time deadline,
+                                                  bool force_refresh, absl::string_view refused) {
+  if (token_cache == nullptr) {
+    return absl::FailedPreconditionError("this server has no OAuth 2.0 token cache");
+  }
+  return token_cache->Get(c, deadline, force_refresh, refused);
+}
+
+absl::Status LogIn(imap::Session& session, const Connection& c, absl::Time deadline,
+                   oauth::AccessToken* token) {
+  imap::AuthMethod method = ToAuthMethod(c.auth_mechanism());
+  if (token == nullptr) return session.Login(c.username(), c.password(), method);
+  if (method == imap::AuthMethod::kAuto) {
+    // AUTO picks among password mechanisms; a token needs a bearer one.
+    if (session.capabilities().empty()) IMAPC_RETURN_IF_ERROR(session.RefreshCapabilities());
+    method = session.HasCapability("AUTH=XOAUTH2") || !session.HasCapability("AUTH=OAUTHBEARER")
+                 ? imap::AuthMethod::kXoauth2
+                 : imap::AuthMethod::kOauthBearer;
+  }
+  absl::Status s = session.Login(c.username(), token->token, method);
+  if (!absl::IsUnauthenticated(s) || !token->refreshable) return s;
+  // The token may have been revoked or expired early: renew it once.
+  absl::StatusOr<oauth::AccessToken> renewed = AccessTokenFor(c, deadline, true, token->token);
+  if (!renewed.ok()) {
+    return imap::Annotate(renewed.status(),
+                          absl::StrCat("the server refused the token (", s.message(),
+                                       "), and renewing it failed"));
+  }
+  *token = *std::move(renewed);
+  return session.Login(c.username(), token->token, method);
+}
 
 std::string MailboxKey(const Connection& c) {
   return absl::StrCat(absl::AsciiStrToLower(c.effective_host()), ":", c.effective_port(), "/",
@@ -133,6 +184,14 @@ absl::StatusOr<std::unique_ptr<imap::Session>> OpenSession(const Connection& c,
     return imap::Annotate(s, std::string(name));
   };
 
+  // The token first: a token endpoint that fails need not cost a connection.
+  std::optional<oauth::AccessToken> token;
+  if (UsesOAuthSource(c)) {
+    absl::StatusOr<oauth::AccessToken> t = AccessTokenFor(c, deadline);
+    if (!t.ok()) return fail("token", t.status());
+    token = *std::move(t);
+    step("token", "an OAuth 2.0 access token");
+  }
   absl::StatusOr<ConnectionGovernor::Permit> permit =
       options.wait_for_slot
           ? ConnectionGovernor::Global().Acquire(MailboxKey(c), MaxConnections(c), deadline,
@@ -171,8 +230,7 @@ absl::StatusOr<std::unique_ptr<imap::Session>> OpenSession(const Connection& c,
     step("starttls", session->transport().TlsDescription());
   }
   if (!preauth) {
-    if (absl::Status s = session->Login(c.username(), c.password(), ToAuthMethod(c.auth_mechanism()));
-        !s.ok()) {
+    if (absl::Status s = LogIn(*session, c, deadline, token.has_value() ? &*token : nullptr); !s.ok()) {
       return fail("login", s);
     }
     step("login", absl::StrCat("logged in as ", c.username(), " with ",

@@ -17,6 +17,7 @@
 #include "connector/v1/connector.pb.h"
 #include "imap/session/session.h"
 #include "server/connection_governor.h"
+#include "server/oauth/token_cache.h"
 
 namespace server {
 
@@ -61,6 +62,31 @@ absl::StatusOr<std::unique_ptr<imap::Session>> OpenSession(
 // connection name). `deadline` bounds everything.
 imap::SessionOptions SessionOptionsFor(const connector::v1::Connection& connection,
                                        absl::Time deadline);
+
+// The token cache OpenSession and TestConnection take OAuth 2.0 access
+// tokens from (set once at start by main; the server owns it). Without
+// one, connections with oauth2 cannot log in (FAILED_PRECONDITION).
+void SetTokenCache(oauth::TokenCache* cache);
+
+// Drops the cached token of connection `name` (it was deleted).
+void ForgetToken(const std::string& name);
+
+// Whether `connection` logs in with a token from its oauth2 source.
+bool UsesOAuthSource(const connector::v1::Connection& connection);
+
+// The access token for `connection` from the cache. Errors carry the
+// oauth::TokenErrorKind (TestConnection's categories); no secret in them.
+absl::StatusOr<oauth::AccessToken> AccessTokenFor(const connector::v1::Connection& connection,
+                                                  absl::Time deadline, bool force_refresh = false,
+                                                  absl::string_view refused = "");
+
+// Logs `session` in as `connection` says. With an oauth2 source, `token`
+// (from AccessTokenFor) is used: XOAUTH2, or OAUTHBEARER where only that is
+// offered, for AUTO; a token the server refuses is renewed once and tried
+// again (another caller may already have renewed it). Returns the login's
+// error, annotated with the token's when renewing failed.
+absl::Status LogIn(imap::Session& session, const connector::v1::Connection& connection,
+                   absl::Time deadline, oauth::AccessToken* token);
 
 // The engine's mechanism for the API's.
 imap::AuthMethod ToAuthMethod(connector::v1::AuthMechanism mechanism);

@@ -25,6 +25,8 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "server/bearer_auth.h"
 #include "server/connection_store.h"
+#include "server/imap_connect.h"
+#include "server/oauth/token_cache.h"
 #include "server/connector_service.h"
 #include "server/cursor_seal.h"
 #include "server/declared_connections.h"
@@ -197,6 +199,12 @@ int main(int argc, char** argv) {
   tuning.poll_interval = absl::GetFlag(FLAGS_follow_poll_interval);
   tuning.backoff_initial = absl::GetFlag(FLAGS_reconnect_backoff);
   tuning.max_reconnect_attempts = absl::GetFlag(FLAGS_reconnect_attempts);
+  // One OAuth 2.0 token cache for every call; rotated refresh tokens go
+  // back into the store.
+  server::oauth::TokenCache::Options token_options;
+  token_options.persist = server::oauth::PersistRefreshTokenTo(store->get());
+  server::oauth::TokenCache token_cache(std::move(token_options));
+  server::SetTokenCache(&token_cache);
   server::ConnectorService service(store->get(), agent, tuning, std::move(auth), *std::move(sealer));
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -1,5 +1,8 @@
 #include "server/record_builder.h"
 
+#include <cstdint>
+#include <limits>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "imap/query/schema.h"
@@ -109,6 +112,19 @@ connector::v1::Record BuildRecord(const imap::records::FetchedMessage& m,
       connector::v1::StringList* list = v.mutable_string_list();
       for (const std::string& flag : f.flags) {
         if (IsSystemFlag(flag) == (name == "flags")) list->add_values(flag);
+      }
+    } else if (name == "gmail_labels") {
+      if (f.gmail_labels.has_value()) {
+        connector::v1::StringList* list = v.mutable_string_list();
+        for (const std::string& label : *f.gmail_labels) list->add_values(label);
+      }
+    } else if (name == "gmail_msgid" || name == "gmail_thread_id") {
+      // Gmail's ids are 64-bit; one that does not fit int64 stays null
+      // rather than turning negative.
+      const absl::optional<uint64_t>& id =
+          name == "gmail_msgid" ? f.gmail_msgid : f.gmail_thread_id;
+      if (id.has_value() && *id <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        v.set_int_value(static_cast<int64_t>(*id));
       }
     } else if (r == nullptr) {
       continue;  // a header or body column the fetch did not read: null

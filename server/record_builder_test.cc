@@ -79,5 +79,24 @@ TEST(RecordBuilderTest, ColumnsTheFetchDidNotReadAreNull) {
   EXPECT_EQ(KindOf(r, "from"), Value::KIND_NOT_SET);
 }
 
+TEST(RecordBuilderTest, GmailColumns) {
+  imap::records::FetchedMessage m;
+  m.facts.uid = 4;
+  m.facts.gmail_labels = std::vector<std::string>{"\\Inbox", "Work", "\xc3\x89t\xc3\xa9"};
+  m.facts.gmail_msgid = 1278455344230334865u;
+  m.facts.gmail_thread_id = 18446744073709551615u;  // beyond int64: null, not negative
+  const connector::v1::Record r =
+      BuildRecord(m, {"gmail_labels", "gmail_msgid", "gmail_thread_id"}, "%Y");
+  EXPECT_THAT(r.fields().at("gmail_labels").string_list().values(),
+              ::testing::ElementsAre("\\Inbox", "Work", "\xc3\x89t\xc3\xa9"));
+  EXPECT_EQ(r.fields().at("gmail_msgid").int_value(), 1278455344230334865);
+  EXPECT_EQ(KindOf(r, "gmail_thread_id"), Value::KIND_NOT_SET);
+  // Not fetched (a server without X-GM-EXT-1 never gets this far): null.
+  imap::records::FetchedMessage plain;
+  const connector::v1::Record p = BuildRecord(plain, {"gmail_labels", "gmail_msgid"}, "%Y");
+  EXPECT_EQ(KindOf(p, "gmail_labels"), Value::KIND_NOT_SET);
+  EXPECT_EQ(KindOf(p, "gmail_msgid"), Value::KIND_NOT_SET);
+}
+
 }  // namespace
 }  // namespace server

@@ -13,6 +13,7 @@
 #include "imap/session/session.h"
 #include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
+#include "server/gmail_dedup.h"
 #include "server/imap_connect.h"
 #include "server/log.h"
 #include "server/record_builder.h"
@@ -58,6 +59,7 @@ class Streamer {
  public:
   Streamer(const StreamRequest& request, BatchSink& sink, StreamControl& control)
       : request_(request), sink_(sink), control_(control) {
+    if (request.deduplicate_gmail_messages) dedup_ = std::make_unique<GmailDedup>();
     stats_.cursor = request.start;
     options_.reader.keep_attachment_content = request.include_attachment_content;
     options_.keep_raw = std::find(request.plan.columns.begin(), request.plan.columns.end(),
@@ -308,10 +310,15 @@ class Streamer {
   // Adds one record to the batch, sending the batch when it is full.
   absl::Status Add(const imap::records::FetchedMessage& m) {
     return AddRecord(
-        BuildRecord(m, request_.plan.columns, request_.connection.datetime_format()));
+        BuildRecord(m, request_.plan.columns, request_.connection.datetime_format()),
+        m.facts.gmail_msgid);
   }
 
-  absl::Status AddRecord(connector::v1::Record record) {
+  absl::Status AddRecord(connector::v1::Record record,
+                         absl::optional<uint64_t> gmail_msgid = absl::nullopt) {
+    // A message this stream delivered from another label: skipped; the
+    // next record's cursor (or the folder's end) moves past it.
+    if (dedup_ != nullptr && !dedup_->Admit(gmail_msgid)) return absl::OkStatus();
     stats_.cursor.Advance(record.folder(), record.uid_validity(), record.uid());
     record.set_cursor(stats_.cursor.Encode());
     const size_t bytes = record.ByteSizeLong();
@@ -378,7 +385,8 @@ class Streamer {
 
     struct Chunk {
       bool done = false;
-      std::vector<connector::v1::Record> records;  // complete records, even when status fails
+      // Complete records (with their X-GM-MSGID), even when status fails.
+      std::vector<std::pair<connector::v1::Record, absl::optional<uint64_t>>> records;
       absl::Status status;
     };
     struct Shared {
@@ -444,11 +452,12 @@ class Streamer {
           }
           c = shared.next_to_take++;
         }
-        std::vector<connector::v1::Record> records;
+        std::vector<std::pair<connector::v1::Record, absl::optional<uint64_t>>> records;
         absl::Status s = imap::records::FetchMatching(
             *session, request_.plan, folder, result.uid_validity, chunks[c], options,
             [&](imap::records::FetchedMessage& m) {
-              records.push_back(BuildRecord(m, request_.plan.columns, format));
+              records.emplace_back(BuildRecord(m, request_.plan.columns, format),
+                                   m.facts.gmail_msgid);
               return true;
             });
         {
@@ -493,8 +502,8 @@ class Streamer {
         shared.chunks[c] = Chunk();
         shared.chunks[c].done = true;
       }
-      for (connector::v1::Record& r : taken.records) {
-        status = AddRecord(std::move(r));
+      for (auto& [r, gmail_msgid] : taken.records) {
+        status = AddRecord(std::move(r), gmail_msgid);
         if (!status.ok() || LimitReached()) {
           stopped = true;
           break;
@@ -591,6 +600,7 @@ class Streamer {
   uint64_t batch_bytes_ = 0;
   std::mt19937 rng_{std::random_device{}()};
   StreamStats stats_;
+  std::unique_ptr<GmailDedup> dedup_;  // with deduplicate_gmail_messages
 };
 
 }  // namespace

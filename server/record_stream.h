@@ -39,6 +39,9 @@ struct StreamRequest {
   int64_t max_batch_bytes = 1 << 20;
   bool include_attachment_content = false;
   bool follow = false;
+  // Skip messages whose gmail_msgid this stream delivered already (the
+  // plan fetches X-GM-MSGID then); see server/gmail_dedup.h.
+  bool deduplicate_gmail_messages = false;
   uint32_t shard_count = 1;
   uint32_t shard_index = 0;
   // IMAP connections that fetch and parse at once (records still leave in

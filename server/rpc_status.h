@@ -12,8 +12,9 @@
 namespace server {
 
 // Returns `status` as the RPC answers it. An IMAP server that did not
-// answer within timeout_ms (DEADLINE_EXCEEDED with ErrorKind kTimeout)
-// becomes UNAVAILABLE: DEADLINE_EXCEEDED is kept for the call's own
+// answer within timeout_ms (DEADLINE_EXCEEDED with ErrorKind kTimeout), or
+// a token endpoint that did not (TokenErrorKind kUnreachable), becomes
+// UNAVAILABLE: DEADLINE_EXCEEDED is kept for the call's own
 // deadline, which the caller set and can raise. Everything else keeps its
 // code; message and payloads are kept.
 absl::Status ForRpc(const absl::Status& status);

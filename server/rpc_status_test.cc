@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "imap/util/error_kind.h"
+#include "server/oauth/token_error.h"
 
 namespace server {
 namespace {
@@ -51,6 +52,15 @@ TEST(RpcStatusTest, EachCategoryHasItsDocumentedCode) {
     EXPECT_EQ(imap::GetErrorKind(rpc), row.kind) << rpc;
   }
   EXPECT_TRUE(ForRpc(absl::OkStatus()).ok());
+  // The token endpoint's failures keep their codes, but a timeout there is
+  // not the caller's deadline either.
+  const absl::Status slow = oauth::TokenError(oauth::TokenErrorKind::kUnreachable,
+                                              absl::StatusCode::kDeadlineExceeded, "no answer");
+  EXPECT_EQ(ForRpc(slow).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(oauth::GetTokenErrorKind(ForRpc(slow)), oauth::TokenErrorKind::kUnreachable);
+  const absl::Status revoked = oauth::TokenError(oauth::TokenErrorKind::kInvalidGrant,
+                                                 absl::StatusCode::kUnauthenticated, "revoked");
+  EXPECT_EQ(ForRpc(revoked).code(), absl::StatusCode::kUnauthenticated);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -12,6 +13,7 @@
 #include "imap/session/transport.h"
 #include "imap/util/error_kind.h"
 #include "server/imap_connect.h"
+#include "server/oauth/token_error.h"
 #include "server/status_convert.h"
 
 namespace server {
@@ -23,6 +25,25 @@ using connector::v1::Stage;
 using connector::v1::TestConnectionResponse;
 
 FailureCategory CategoryOf(const absl::Status& s) {
+  if (std::optional<oauth::TokenErrorKind> token = oauth::GetTokenErrorKind(s); token.has_value()) {
+    switch (*token) {
+      case oauth::TokenErrorKind::kInvalidGrant:
+        return connector::v1::FAILURE_CATEGORY_OAUTH_INVALID_GRANT;
+      case oauth::TokenErrorKind::kInvalidClient:
+        return connector::v1::FAILURE_CATEGORY_OAUTH_INVALID_CLIENT;
+      case oauth::TokenErrorKind::kRejected:
+        return connector::v1::FAILURE_CATEGORY_OAUTH_REJECTED;
+      case oauth::TokenErrorKind::kUnreachable:
+        return connector::v1::FAILURE_CATEGORY_OAUTH_UNREACHABLE;
+      case oauth::TokenErrorKind::kTls:
+        return connector::v1::FAILURE_CATEGORY_OAUTH_TLS;
+      case oauth::TokenErrorKind::kMalformed:
+      case oauth::TokenErrorKind::kServerError:
+        return connector::v1::FAILURE_CATEGORY_OAUTH_MALFORMED;
+      case oauth::TokenErrorKind::kTokenFile:
+        return connector::v1::FAILURE_CATEGORY_OAUTH_TOKEN_FILE;
+    }
+  }
   switch (imap::GetErrorKind(s)) {
     case imap::ErrorKind::kDns:
       return connector::v1::FAILURE_CATEGORY_DNS;
@@ -75,10 +96,66 @@ std::string Advice(FailureCategory category, const Connection& c) {
       return absl::StrCat("The folder ", Quote(c.default_folder()),
                           " cannot be opened. Check default_folder (names are case-sensitive "
                           "except INBOX, and the hierarchy separator depends on the server).");
+    case connector::v1::FAILURE_CATEGORY_OAUTH_INVALID_GRANT:
+      return "The refresh token was revoked or has expired: sign in again and configure the new "
+             "refresh token (docs/oauth.md).";
+    case connector::v1::FAILURE_CATEGORY_OAUTH_INVALID_CLIENT:
+      return "The token endpoint does not accept this client: check oauth2 client_id, "
+             "client_secret (it may have expired) and tenant.";
+    case connector::v1::FAILURE_CATEGORY_OAUTH_REJECTED:
+      return "The token endpoint refused the request: check the scope and that the app is "
+             "granted IMAP access (docs/oauth.md).";
+    case connector::v1::FAILURE_CATEGORY_OAUTH_UNREACHABLE:
+      return "The token endpoint could not be reached from this agent: check token_url, DNS, "
+             "firewalls and the https_proxy setting.";
+    case connector::v1::FAILURE_CATEGORY_OAUTH_TLS:
+      return "TLS with the token endpoint failed: check that this agent trusts its certificate "
+             "(a proxy that inspects TLS needs its CA in the system store).";
+    case connector::v1::FAILURE_CATEGORY_OAUTH_MALFORMED:
+      return "The token endpoint answered, but not with a token: check token_url (it must be the "
+             "OAuth 2.0 token endpoint) or try again if the provider has an outage.";
+    case connector::v1::FAILURE_CATEGORY_OAUTH_TOKEN_FILE:
+      return "The token file could not be read: check oauth2.token_file.path and that the agent "
+             "keeping it fresh runs.";
     default:
       return "The server did not speak IMAP as expected. Check that server_url and port point to "
              "an IMAP server.";
   }
+}
+
+// What providers mean by their refusals, recognised by the words they use
+// (in the answer or an [ALERT]); "" when none applies. Ahead of the
+// general advice, which would only say "check the password".
+std::string ProviderAdvice(absl::string_view text, const Connection& c) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  auto mentions = [&](absl::string_view words) {
+    return absl::StrContains(lower, absl::AsciiStrToLower(words));
+  };
+  const std::string host = absl::AsciiStrToLower(c.effective_host());
+  const bool microsoft = absl::EndsWith(host, "office365.com") || absl::EndsWith(host, "outlook.com") ||
+                         absl::EndsWith(host, "office.com");
+  if (mentions("Application-specific password required")) {
+    return "Gmail does not accept the account password over IMAP: create an app password (Google "
+           "Account, Security, App passwords) and put it in password, or sign in with OAuth 2.0 "
+           "(auth_mechanism XOAUTH2 with oauth2, provider GOOGLE).";
+  }
+  if (mentions("log in via your web browser") ||
+      mentions("WEBALERT")) {
+    return "Google blocked this sign-in as unusual: sign in to the account once in a browser, from "
+           "the network this agent runs in, and try again; OAuth 2.0 (XOAUTH2) avoids this check.";
+  }
+  if (mentions("THROTTLED") || mentions("throttl")) {
+    return "The provider is throttling this mailbox: streams back off and resume on their own; "
+           "lower parallelism or max_connections if it persists.";
+  }
+  // "AUTHENTICATE failed." is Exchange Online's own wording.
+  if (mentions("AUTHENTICATE failed") || (microsoft && mentions("LOGIN failed"))) {
+    return "Microsoft 365 no longer accepts passwords over IMAP (basic authentication is "
+           "disabled): use auth_mechanism XOAUTH2 with an oauth2 token source (provider MICROSOFT). "
+           "For a shared mailbox, username is the shared mailbox's address and the token is that of "
+           "a user (or app) with access to it.";
+  }
+  return "";
 }
 
 // Runs stages and records them in the response.
@@ -194,7 +271,22 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
     for (const std::string& cap : session->capabilities()) response.add_capabilities(cap);
   };
 
-  bool ok = runner.Run("connect", [&]() -> absl::StatusOr<std::string> {
+  // With an oauth2 source, the token comes first: its own stage, with its
+  // own categories.
+  std::optional<oauth::AccessToken> token;
+  bool ok = true;
+  if (UsesOAuthSource(c)) {
+    ok = runner.Run("token", [&]() -> absl::StatusOr<std::string> {
+      absl::StatusOr<oauth::AccessToken> t = AccessTokenFor(c, wait_until());
+      if (!t.ok()) return t.status();
+      token = *std::move(t);
+      return token->expires_at == absl::InfiniteFuture()
+                 ? std::string("an access token")
+                 : absl::StrCat("an access token, valid for another ",
+                                absl::ToInt64Seconds(token->expires_at - absl::Now()), " s");
+    });
+  }
+  ok = ok && runner.Run("connect", [&]() -> absl::StatusOr<std::string> {
     // The test counts against max_connections like any call, but waits
     // for a slot only as long as it would for the server.
     absl::StatusOr<ConnectionGovernor::Permit> permit =
@@ -264,9 +356,8 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
     runner.Skip("starttls", implicit_tls ? "implicit TLS is used" : "security is NONE");
   }
   if (ok && !preauth) {
-    const imap::AuthMethod method = ToAuthMethod(c.auth_mechanism());
     ok = runner.Run("login", [&]() -> absl::StatusOr<std::string> {
-      absl::Status s = session->Login(c.username(), c.password(), method);
+      absl::Status s = LogIn(*session, c, deadline, token.has_value() ? &*token : nullptr);
       if (!s.ok()) return s;
       // Capabilities often grow after login; ask if the server did not say.
       if (session->capabilities().empty()) {
@@ -305,9 +396,10 @@ absl::StatusOr<TestConnectionResponse> RunConnectionTest(const Connection& c, ab
     response.set_category(category);
     absl::string_view what = runner.failure().message();
     while (absl::EndsWith(what, ".")) what.remove_suffix(1);
+    std::string advice = ProviderAdvice(absl::StrCat(what, runner.failure_alerts()), c);
+    if (advice.empty()) advice = Advice(category, c);
     response.set_message(
-        absl::StrCat(runner.failed_stage(), " failed: ", what, ".", runner.failure_alerts(), " ",
-                     Advice(category, c)));
+        absl::StrCat(runner.failed_stage(), " failed: ", what, ".", runner.failure_alerts(), " ", advice));
   }
   return response;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "imap/mime/composer.h"
 #include "imap/mime/message_reader.h"
+#include "imap/records/query_runner.h"
 #include "imap/session/session.h"
 #include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
@@ -84,10 +85,19 @@ class Writer {
       : connection_(c), folder_(std::move(folder)), options_(o), deadline_(deadline), control_(control) {}
   ~Writer() { Drop(); }
 
+  // The folder written to (after Open(), a role resolved).
+  const std::string& folder() const { return folder_; }
+
   absl::Status Open() {
     Drop();
     IMAPC_ASSIGN_OR_RETURN(session_, OpenSession(connection_, deadline_));
     attached_.emplace(control_, &session_->transport());
+    // A role ("\Sent", from FROM role:sent) names the folder that has it.
+    if (absl::StartsWith(folder_, "\\")) {
+      IMAPC_ASSIGN_OR_RETURN(std::vector<std::string> resolved,
+                             imap::records::ResolveFolders(*session_, {folder_}, connection_.default_folder()));
+      if (!resolved.empty()) folder_ = resolved[0];
+    }
     // STATUS checks the folder without selecting it: APPEND into a folder
     // selected read-only (EXAMINE) is refused by Courier ("Current box is
     // selected READ-ONLY").
@@ -219,7 +229,7 @@ class Writer {
   }
 
   const connector::v1::Connection& connection_;
-  const std::string folder_;
+  std::string folder_;  // a role is replaced by the folder that has it on Open()
   const connector::v1::WriteOptions& options_;
   const absl::Time deadline_;
   StreamControl* const control_;
@@ -249,6 +259,7 @@ absl::StatusOr<connector::v1::WriteRecordsResponse> RunWrite(const connector::v1
   response.set_folder(folder);
   Writer writer(connection, folder, options, deadline, control);
   IMAPC_RETURN_IF_ERROR(writer.Open());
+  response.set_folder(writer.folder());
   connector::v1::WriteRecordsRequest request;
   // requests[0] carried the options; messages are counted from 0.
   for (int position = 1, index = 0; next(&request); ++position, ++index) {

@@ -11,7 +11,16 @@ parses, a per-user connection limit, a refused STARTTLS, or all of that at
 random (--chaos). It prints "PORT <n>" on stdout once it listens, and with
 --stats-file writes its counters there (JSON) after every connection.
 
+With --gmail it plays a small Gmail account instead of the INBOX of
+generated messages: X-GM-EXT-1 and SPECIAL-USE, the [Gmail]/... folders
+with their roles, labels shown as folders, X-GM-LABELS, X-GM-MSGID and
+X-GM-THRID in FETCH, UID SEARCH with X-GM-RAW (a few Gmail operators),
+X-GM-LABELS, X-GM-MSGID and X-GM-THRID, and every SEARCH recorded in the
+stats file ("searches"). --gmail-refuse and --m365-refuse answer logins as
+Gmail and Microsoft 365 refuse them.
+
   hostile_imap_server.py --messages 50 --drop-after 7
+  hostile_imap_server.py --gmail --stats-file /tmp/stats.json
 """
 import argparse
 import json
@@ -24,6 +33,132 @@ import time
 
 USER, PASSWORD = "alice", "alice-password"
 UIDVALIDITY = 7001
+
+
+# The Gmail account of --gmail: (X-GM-MSGID, X-GM-THRID, labels, subject).
+# Labels are as Gmail sends them: system labels with a backslash, others
+# named like folders (modified UTF-7: "&AMk-t&AOk-" is "Ete" with accents).
+# Ids are above 2^53, so a double would lose them. Message 1 carries two
+# user-visible labels (INBOX and Work), as do 3 and 5.
+GMAIL_MESSAGES = [
+    (1278455344230334865, 1278455344230334865, ["\\Inbox", "\\Important", "Work"],
+     "quarterly report"),
+    (1278455344230334866, 1278455344230334865, ["\\Inbox"], "re: quarterly report"),
+    (1278455344230334867, 1278455344230334867, ["Work", "&AMk-t&AOk-"], "design review"),
+    (1278455344230334868, 1278455344230334868, ["\\Sent"], "lunch on friday"),
+    (1278455344230334869, 1278455344230334869, ["\\Inbox", "Two words"], "invoice attached"),
+]
+
+# Folders: (name on the wire, LIST attributes, which messages: a label, or
+# None for every message, or "" for none).
+GMAIL_FOLDERS = [
+    ("INBOX", ["\\HasNoChildren"], "\\Inbox"),
+    ("Work", ["\\HasNoChildren"], "Work"),
+    ("&AMk-t&AOk-", ["\\HasNoChildren"], "&AMk-t&AOk-"),
+    ("Two words", ["\\HasNoChildren"], "Two words"),
+    ("[Gmail]", ["\\HasChildren", "\\Noselect"], ""),
+    ("[Gmail]/All Mail", ["\\HasNoChildren", "\\All"], None),
+    ("[Gmail]/Important", ["\\HasNoChildren", "\\Important"], "\\Important"),
+    ("[Gmail]/Sent Mail", ["\\HasNoChildren", "\\Sent"], "\\Sent"),
+    ("[Gmail]/Trash", ["\\HasNoChildren", "\\Trash"], ""),
+]
+
+GMAIL_REFUSALS = {
+    # Gmail's answers to a password login it will not take.
+    "app-password": "NO [ALERT] Application-specific password required: "
+                    "https://support.google.com/accounts/answer/185833 (Failure)",
+    "web-login": "NO [ALERT] Please log in via your web browser: "
+                 "https://support.google.com/mail/accounts/answer/78754 (Failure)",
+}
+M365_REFUSAL = "NO AUTHENTICATE failed."
+
+
+def gmail_view(folder_index):
+    """The messages of a Gmail folder as [(uid, message index)]: each folder
+    numbers its messages itself, as Gmail does (the UIDs differ per label)."""
+    _, _, which = GMAIL_FOLDERS[folder_index]
+    out = []
+    for i, (_, _, labels, _) in enumerate(GMAIL_MESSAGES):
+        if which is None or which in labels:
+            out.append((len(out) + 1 + 10 * folder_index, i))
+    return out
+
+
+def gmail_message(i):
+    _, _, _, subject = GMAIL_MESSAGES[i]
+    return ("From: Boss <boss@example.com>\r\n"
+            "To: alice@gmail.example\r\n"
+            "Subject: %s\r\n"
+            "Message-ID: <g%d@gmail.test>\r\n"
+            "Date: Tue, 02 Jan 2024 10:%02d:00 +0000\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\n"
+            "\r\n"
+            "gmail message %d\r\n" % (subject, i + 1, i, i + 1)).encode()
+
+
+def imap_quote(text):
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def gmail_label_wire(label):
+    # Gmail quotes system labels (escaping the backslash) and names with
+    # spaces, and sends other names as atoms.
+    if label.startswith("\\") or " " in label:
+        return imap_quote(label)
+    return label
+
+
+def search_tokens(text):
+    """Splits SEARCH criteria into atoms, ("str", s) strings and parentheses."""
+    out, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c == " ":
+            i += 1
+        elif c in "()":
+            out.append(c)
+            i += 1
+        elif c == '"':
+            i += 1
+            value = ""
+            while i < len(text) and text[i] != '"':
+                if text[i] == "\\" and i + 1 < len(text):
+                    i += 1
+                value += text[i]
+                i += 1
+            i += 1
+            out.append(("str", value))
+        else:
+            j = i
+            while j < len(text) and text[j] not in " ()":
+                j += 1
+            out.append(text[i:j])
+            i = j
+    return out
+
+
+def gmail_raw_matches(query, labels, subject):
+    """A few of Gmail's search operators: label:, in:, is:, subject:, plain
+    words (in the subject), and '-' before any of them."""
+    for term in query.split():
+        negate = term.startswith("-")
+        term = term[1:] if negate else term
+        key, _, value = term.partition(":")
+        value_l = value.lower().replace("-", " ")
+        lower_labels = [l.lower() for l in labels]
+        if not value:
+            ok = term.lower() in subject.lower()
+        elif key.lower() == "label":
+            ok = value_l in lower_labels
+        elif key.lower() in ("in", "is"):
+            ok = ("\\" + value_l) in lower_labels
+        elif key.lower() == "subject":
+            ok = value.lower() in subject.lower()
+        else:
+            ok = False
+        if ok == negate:
+            return False
+    return True
 
 
 def make_message(uid, body_size):
@@ -47,6 +182,12 @@ class Stats:
         self.lock = threading.Lock()
         self.values = {"connections": 0, "logins": 0, "refused_logins": 0, "concurrent": 0,
                        "max_concurrent": 0, "fetched": 0, "faults": 0}
+        self.searches = None  # a list with --gmail: every UID SEARCH's criteria
+
+    def record_search(self, criteria):
+        with self.lock:
+            self.searches.append(criteria)
+            self.write()
 
     def add(self, key, n=1):
         with self.lock:
@@ -60,8 +201,11 @@ class Stats:
         if not self.path:
             return
         tmp = self.path + ".tmp"
+        values = dict(self.values)
+        if self.searches is not None:
+            values["searches"] = list(self.searches)
         with open(tmp, "w") as f:
-            json.dump(self.values, f)
+            json.dump(values, f)
         import os
         os.replace(tmp, self.path)
 
@@ -79,6 +223,7 @@ class Connection:
         self.fetched = 0
         self.logged_in = False
         self.rng = random.Random(server.next_seed())
+        self.gmail_folder = None  # --gmail: the index of the selected folder
 
     # --- sending -------------------------------------------------------
     def send(self, data, drip=None):
@@ -118,11 +263,41 @@ class Connection:
         line, self.buf = self.buf.split(b"\n", 1)
         return line.rstrip(b"\r").decode("utf-8", "replace")
 
+    def read_bytes(self, n):
+        while len(self.buf) < n:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                raise Closed()
+            if not chunk:
+                raise Closed()
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data.decode("utf-8", "replace")
+
+    def read_command(self):
+        """--gmail: a command line with its literals ({n} or {n+}) folded in
+        as quoted strings. Otherwise just the line, as always."""
+        line = self.read_line()
+        while self.args.gmail:
+            m = re.search(r"\{(\d+)(\+?)\}$", line)
+            if not m:
+                break
+            if not m.group(2):
+                self.send("+ go ahead\r\n")
+            data = self.read_bytes(int(m.group(1)))
+            line = line[:m.start()] + imap_quote(data) + self.read_line()
+        return line
+
     # --- the session ---------------------------------------------------
     def capabilities(self):
         caps = ["IMAP4rev1", "LITERAL+", "IDLE", "UIDPLUS"]
         if self.args.starttls != "none" and self.args.starttls != "strip":
             caps.append("STARTTLS")
+        if self.args.gmail:
+            caps += ["X-GM-EXT-1", "SPECIAL-USE"]
+        if self.args.m365_refuse:
+            caps += ["AUTH=PLAIN", "AUTH=XOAUTH2", "SASL-IR"]
         return " ".join(caps)
 
     def run(self):
@@ -135,7 +310,7 @@ class Connection:
                 time.sleep(0.05)
         self.send("* OK [CAPABILITY %s] hostile test server ready\r\n" % self.capabilities())
         while True:
-            line = self.read_line()
+            line = self.read_command()
             parts = line.split(" ", 2)
             if len(parts) < 2:
                 self.send("* BAD no tag\r\n")
@@ -167,7 +342,33 @@ class Connection:
         else:
             self.send("%s NO STARTTLS is disabled here\r\n" % tag)
 
+    def refusal(self):
+        """The provider's refusal of every login, or None."""
+        if self.args.gmail_refuse:
+            return GMAIL_REFUSALS[self.args.gmail_refuse]
+        if self.args.m365_refuse:
+            return M365_REFUSAL
+        return None
+
+    def cmd_AUTHENTICATE(self, tag, rest):
+        refusal = self.refusal()
+        if refusal is None:
+            # As before this handler existed.
+            self.send("%s BAD unknown command AUTHENTICATE\r\n" % tag)
+            return
+        if len(rest.split()) < 2:
+            # No initial response: ask for it, then refuse whatever comes.
+            self.send("+ \r\n")
+            self.read_line()
+        self.server.stats.add("refused_logins")
+        self.send("%s %s\r\n" % (tag, refusal))
+
     def cmd_LOGIN(self, tag, rest):
+        refusal = self.refusal()
+        if refusal is not None:
+            self.server.stats.add("refused_logins")
+            self.send("%s %s\r\n" % (tag, refusal))
+            return
         if self.args.login_alert:
             self.send("%s NO [ALERT] %s\r\n" % (tag, self.args.login_alert))
             return
@@ -193,9 +394,47 @@ class Connection:
         self.send("%s OK [CAPABILITY %s] logged in\r\n" % (tag, self.capabilities()))
 
     def cmd_LIST(self, tag, rest):
+        if self.args.gmail:
+            self.gmail_list(tag, rest)
+            return
         self.send('* LIST (\\HasNoChildren) "/" INBOX\r\n%s OK list\r\n' % tag)
 
+    def gmail_list(self, tag, rest):
+        args = [t[1] if isinstance(t, tuple) else t for t in search_tokens(rest)]
+        pattern = args[1] if len(args) > 1 else ""
+        if pattern == "":
+            self.send('* LIST (\\Noselect) "/" ""\r\n%s OK Success\r\n' % tag)
+            return
+        regex = "".join(".*" if c == "*" else "[^/]*" if c == "%" else re.escape(c)
+                        for c in pattern)
+        out = []
+        for name, attributes, _ in GMAIL_FOLDERS:
+            if re.fullmatch(regex, name, re.I if name == "INBOX" else 0):
+                out.append('* LIST (%s) "/" %s\r\n' % (" ".join(attributes), imap_quote(name)))
+        self.send("".join(out) + "%s OK Success\r\n" % tag)
+
+    def gmail_examine(self, tag, rest, verb):
+        tokens = search_tokens(rest)
+        name = tokens[0][1] if tokens and isinstance(tokens[0], tuple) else (tokens or [""])[0]
+        for index, (folder, attributes, _) in enumerate(GMAIL_FOLDERS):
+            if (folder == name or (folder == "INBOX" and name.upper() == "INBOX")) \
+                    and "\\Noselect" not in attributes:
+                break
+        else:
+            self.send("%s NO [NONEXISTENT] Unknown Mailbox: %s (Failure)\r\n" % (tag, name))
+            return
+        self.gmail_folder = index
+        view = gmail_view(index)
+        uidnext = (view[-1][0] if view else 10 * index) + 1
+        self.send("* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)\r\n"
+                  "* %d EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY %d] ok\r\n"
+                  "* OK [UIDNEXT %d] ok\r\n%s OK [READ-ONLY] %s (Success)\r\n"
+                  % (len(view), UIDVALIDITY + index, uidnext, tag, verb))
+
     def cmd_EXAMINE(self, tag, rest, verb="EXAMINE"):
+        if self.args.gmail:
+            self.gmail_examine(tag, rest, verb)
+            return
         if self.args.flood_after_login:
             while True:
                 self.send("* OK still looking for your mailbox\r\n", drip=0)
@@ -215,8 +454,8 @@ class Connection:
             pass
         self.send("%s OK idle done\r\n" % tag)
 
-    def uid_set(self, text):
-        n = self.args.messages
+    def uid_set(self, text, n=None):
+        n = self.args.messages if n is None else n
         out = []
         for part in text.split(","):
             if ":" in part:
@@ -231,7 +470,67 @@ class Connection:
                     out.append(v)
         return sorted(set(out))
 
+    def gmail_search(self, tag, rest):
+        self.server.stats.record_search(rest)
+        view = gmail_view(self.gmail_folder)
+        top = view[-1][0] if view else 0
+        tokens = search_tokens(rest)
+        if len(tokens) >= 2 and tokens[0] == "CHARSET":
+            tokens = tokens[2:]
+
+        def value(t):
+            return t[1] if isinstance(t, tuple) else t
+
+        def key():
+            t = tokens.pop(0)
+            word = value(t).upper()
+            if t == "(":
+                preds = []
+                while tokens and tokens[0] != ")":
+                    preds.append(key())
+                tokens.pop(0)
+                return lambda uid, m: all(p(uid, m) for p in preds)
+            if word == "ALL":
+                return lambda uid, m: True
+            if word == "NOT":
+                inner = key()
+                return lambda uid, m: not inner(uid, m)
+            if word == "OR":
+                a, b = key(), key()
+                return lambda uid, m: a(uid, m) or b(uid, m)
+            if word == "UID":
+                allowed = set(self.uid_set(value(tokens.pop(0)), top))
+                return lambda uid, m: uid in allowed
+            if word == "X-GM-RAW":
+                q = value(tokens.pop(0))
+                return lambda uid, m: gmail_raw_matches(q, m[2], m[3])
+            if word == "X-GM-LABELS":
+                label = value(tokens.pop(0)).lower()
+                return lambda uid, m: label in [l.lower() for l in m[2]]
+            if word in ("X-GM-MSGID", "X-GM-THRID"):
+                n = int(value(tokens.pop(0)))
+                column = 0 if word == "X-GM-MSGID" else 1
+                return lambda uid, m: m[column] == n
+            if word == "SUBJECT":
+                text = value(tokens.pop(0)).lower()
+                return lambda uid, m: text in m[3].lower()
+            raise ValueError("unsupported search key %s" % word)
+
+        try:
+            preds = []
+            while tokens:
+                preds.append(key())
+        except (ValueError, IndexError) as e:
+            self.send("%s BAD Could not parse command: %s\r\n" % (tag, e))
+            return
+        uids = [uid for uid, i in view if all(p(uid, GMAIL_MESSAGES[i]) for p in preds)]
+        self.send("* SEARCH%s\r\n%s OK SEARCH completed (Success)\r\n"
+                  % ("".join(" %d" % u for u in uids), tag))
+
     def cmd_UID_SEARCH(self, tag, rest):
+        if self.args.gmail:
+            self.gmail_search(tag, rest)
+            return
         uids = list(range(1, self.args.messages + 1))
         m = re.search(r"\bUID (\S+)", rest, re.I)
         if m:
@@ -283,9 +582,10 @@ class Connection:
             return ("".join(keep) + "\r\n").encode()
         return b""
 
-    def fetch_one(self, uid, items):
-        message = make_message(uid, self.args.body_size)
-        out = [b"* %d FETCH (" % uid]
+    def fetch_one(self, uid, items, message=None, seq=None, gmail=None):
+        if message is None:
+            message = make_message(uid, self.args.body_size)
+        out = [b"* %d FETCH (" % (uid if seq is None else seq)]
         first = True
         for item in items:
             up = item.upper()
@@ -306,6 +606,13 @@ class Connection:
                 section = item[item.index("[") + 1:item.rindex("]")]
                 data = self.section_bytes(message, section)
                 piece = b"BODY[%s] {%d}\r\n%s" % (section.encode(), len(data), data)
+            elif gmail is not None and up == "X-GM-LABELS":
+                piece = ("X-GM-LABELS (%s)"
+                         % " ".join(gmail_label_wire(l) for l in gmail[2])).encode()
+            elif gmail is not None and up == "X-GM-MSGID":
+                piece = b"X-GM-MSGID %d" % gmail[0]
+            elif gmail is not None and up == "X-GM-THRID":
+                piece = b"X-GM-THRID %d" % gmail[1]
             if piece is None:
                 continue
             if not first:
@@ -315,9 +622,22 @@ class Connection:
         out.append(b")\r\n")
         return b"".join(out)
 
+    def gmail_fetch(self, tag, set_text, items):
+        view = gmail_view(self.gmail_folder)
+        wanted = set(self.uid_set(set_text, view[-1][0] if view else 0))
+        for seq, (uid, i) in enumerate(view, 1):
+            if uid in wanted:
+                self.send(self.fetch_one(uid, items, gmail_message(i), seq, GMAIL_MESSAGES[i]))
+                self.fetched += 1
+                self.server.stats.add("fetched")
+        self.send("%s OK Success\r\n" % tag)
+
     def cmd_UID_FETCH(self, tag, rest):
         set_text, _, item_text = rest.partition(" ")
         items = self.fetch_items(item_text)
+        if self.args.gmail:
+            self.gmail_fetch(tag, set_text, items)
+            return
         args = self.args
         for uid in self.uid_set(set_text):
             if args.drop_after and self.fetched >= args.drop_after:
@@ -423,12 +743,22 @@ def main():
     p.add_argument("--starttls", default="none",
                    choices=["none", "strip", "refuse-bad", "refuse-no"])
     p.add_argument("--login-alert", default="", help="refuse LOGIN with this [ALERT]")
+    p.add_argument("--gmail", action="store_true",
+                   help="play a small Gmail account (X-GM-EXT-1, SPECIAL-USE, labels)")
+    p.add_argument("--gmail-refuse", default="", choices=["", "app-password", "web-login"],
+                   help="refuse every login as Gmail does (implies --gmail)")
+    p.add_argument("--m365-refuse", action="store_true",
+                   help="refuse every login as Microsoft 365 does: NO AUTHENTICATE failed.")
     p.add_argument("--chaos", type=int, default=None, help="seed: faults at random")
     p.add_argument("--chaos-rate", type=float, default=0.02)
     p.add_argument("--stats-file", default="")
     args = p.parse_args()
+    if args.gmail_refuse:
+        args.gmail = True
 
     server = Server(args)
+    if args.gmail:
+        server.stats.searches = []
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))

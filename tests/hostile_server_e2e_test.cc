@@ -29,6 +29,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/fixtures/hostile_server.h"
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/loopback_listener.h"
 #include "tests/fixtures/server_process.h"
@@ -39,64 +40,9 @@ using connector::v1::Connection;
 using connector::v1::Record;
 using connector::v1::StreamRecordsRequest;
 using connector::v1::StreamRecordsResponse;
+using testing_fixtures::HostileServer;
 using testing_fixtures::ServerProcess;
 using ::testing::HasSubstr;
-
-// Runs tests/hostile_imap_server.py with `args`; stops it by PID.
-class HostileServer {
- public:
-  explicit HostileServer(const std::vector<std::string>& args) {
-    char tmpl[] = "/tmp/imapc-hostile-XXXXXX";
-    if (mkdtemp(tmpl) != nullptr) stats_file_ = absl::StrCat(tmpl, "/stats.json");
-    int out[2];
-    if (pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], 1);
-      close(out[0]);
-      close(out[1]);
-      std::vector<std::string> argv = {"python3", IMAPC_SOURCE_DIR "/tests/hostile_imap_server.py",
-                                       "--stats-file", stats_file_};
-      argv.insert(argv.end(), args.begin(), args.end());
-      std::vector<char*> cargv;
-      for (std::string& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      execvp("python3", cargv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    close(out[0]);
-    absl::string_view rest = line;
-    if (absl::ConsumePrefix(&rest, "PORT ")) (void)absl::SimpleAtoi(rest, &port_);
-  }
-  ~HostileServer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
-  // A counter the server keeps (connections, logins, refused_logins,
-  // max_concurrent, fetched, faults).
-  int Stat(const std::string& key) const {
-    const std::string json = testing_fixtures::ReadFile(stats_file_);
-    const size_t at = json.find(absl::StrCat("\"", key, "\": "));
-    if (at == std::string::npos) return -1;
-    int v = -1;
-    absl::string_view digits = absl::string_view(json).substr(at + key.size() + 4);
-    digits = digits.substr(0, digits.find_first_not_of("-0123456789"));
-    (void)absl::SimpleAtoi(digits, &v);
-    return v;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string stats_file_;
-};
 
 class HostileServerTest : public ::testing::Test {
  protected:
@@ -451,6 +397,30 @@ TEST_F(HostileServerTest, ServerAlertsShowInTestConnection) {
   }
   EXPECT_TRUE(in_stage);
   EXPECT_THAT(connector_->log(), HasSubstr("[ALERT] Please log in via your web browser"));
+}
+
+// Issue 14: providers' refusals are explained in their terms.
+TEST_F(HostileServerTest, ProviderRefusalsAreExplained) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--gmail-refuse", "app-password"}, "create an app password"},
+      {{"--gmail-refuse", "web-login"}, "sign in to the account once in a browser"},
+      {{"--m365-refuse"}, "Microsoft 365 no longer accepts passwords over IMAP"},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.says);
+    HostileServer server(k.args);
+    grpc::Status status;
+    connector::v1::TestConnectionResponse r = TestConnection(*stub_, ConnectionTo(server.port()), &status);
+    ASSERT_TRUE(status.ok());
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(FailedStage(r), "login");
+    EXPECT_EQ(r.category(), connector::v1::FAILURE_CATEGORY_AUTH_FAILED) << r.message();
+    EXPECT_THAT(r.message(), HasSubstr(k.says));
+  }
 }
 
 // The soak: a server that drops, stalls, drips and garbles at random under

@@ -32,11 +32,12 @@ chmod 0755 "$WORK"
 mkdir "$WORK/tmp"
 SERVER_PID=""
 STALL_PID=""
+OAUTH_PID=""
 DOVECOT_UP=""
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   local pid
-  for pid in $SERVER_PID $STALL_PID; do
+  for pid in $SERVER_PID $STALL_PID $OAUTH_PID; do
     kill -TERM "$pid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null
@@ -238,6 +239,39 @@ has "$WORK/out" '^FAILED AUTH_FAILED: '
 run query --connection-file "$WORK/wrong.json"
 expect_rc 1
 has "$WORK/err" 'StreamRecords failed: UNAUTHENTICATED: '
+end
+
+begin "OAuth 2.0 token failures by category"
+# The test authorization server alone: the token stage fails before any
+# IMAP connection, so the IMAP side does not matter here.
+"$PY" "$ROOT/scripts/oauth-introspect.py" --port-file "$WORK/oauth-port" --pid-file "$WORK/oauth-pid" \
+  </dev/null >"$WORK/oauth.log" 2>&1 &
+OAUTH_PID=$!
+for _ in $(seq 1 100); do [ -s "$WORK/oauth-port" ] && break; sleep 0.1; done
+OAUTH_PORT=$(cat "$WORK/oauth-port" 2>/dev/null)
+[ -n "$OAUTH_PORT" ] || problem "the test authorization server did not start"
+"$PY" - "$OAUTH_PORT" <<'PY'
+import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(
+    f"http://127.0.0.1:{sys.argv[1]}/control", data=b'{"fail": "invalid_grant"}',
+    headers={"Content-Type": "application/json"}), timeout=10).read()
+PY
+for case in "invalid_grant:$OAUTH_PORT:OAUTH_INVALID_GRANT" "unreachable:$(free_port):OAUTH_UNREACHABLE"; do
+  IFS=: read -r what port category <<<"$case"
+  cat >"$WORK/oauth-$what.json" <<JSON
+{"name": "alice-oauth", "serverUrl": "imaps://localhost:$IMAPS_PORT", "username": "alice",
+ "caFile": "$CA_FILE", "timeoutMs": 5000, "authMechanism": "AUTH_MECHANISM_XOAUTH2",
+ "oauth2": {"refreshTokenGrant": {"tokenUrl": "http://127.0.0.1:$port/token",
+   "clientId": "test-client", "clientSecret": "test-secret", "refreshToken": "refresh-alice"}}}
+JSON
+  run test-connection --connection-file "$WORK/oauth-$what.json"
+  expect_rc 1
+  has "$WORK/out" '^token +FAILED '
+  has "$WORK/out" "^FAILED $category: "
+  grep -q "test-secret\|refresh-alice" "$WORK/out" "$WORK/err" && problem "a secret was shown"
+done
+has "$WORK/out" 'token endpoint could not be reached'
+kill -TERM "$OAUTH_PID" 2>/dev/null; wait "$OAUTH_PID" 2>/dev/null
 end
 
 begin "usage errors"

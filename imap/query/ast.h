@@ -86,8 +86,10 @@ struct Expr {
 struct Query {
   // Selected columns in order (schema names); empty means the default set.
   std::vector<std::string> columns;
-  // Folder names or patterns (UTF-8, may hold * and %); empty means the
-  // connection's default folder.
+  // Folder names or patterns (UTF-8, may hold * and %), or folder roles
+  // written as their special-use attribute ("\Sent" for role:sent; a name
+  // that starts with a backslash is a role); empty means the connection's
+  // default folder.
   std::vector<std::string> folders;
   absl::optional<Expr> where;
   bool descending = false;  // ORDER BY uid DESC

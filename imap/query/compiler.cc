@@ -6,12 +6,14 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "imap/query/evaluator.h"
 #include "imap/query/schema.h"
 #include "imap/wire/command_writer.h"
+#include "imap/wire/mutf7.h"
 
 namespace imap::query {
 namespace {
@@ -270,6 +272,41 @@ Pushed CompileCompare(const Expr& e) {
     }
     return acc;
   }
+  if (f == "gmail_raw") {
+    // Gmail's own search syntax: the server decides, exactly (the
+    // compiler refuses plans that would leave it to the client).
+    return KeyWithString("X-GM-RAW", v[0].text, /*exact=*/true);
+  }
+  if (f == "gmail_labels") {
+    // Labels are named like folders on the wire (modified UTF-7). ASCII
+    // names match exactly as the client would (case-insensitively); for
+    // others Gmail's case folding may differ from ours, so the client
+    // checks again.
+    Pushed acc;
+    bool first = true;
+    for (const Literal& l : v) {
+      Pushed p = All(false);
+      absl::StatusOr<std::string> wire_name = wire::EncodeMailboxName(l.text);
+      if (wire_name.ok()) p = KeyWithString("X-GM-LABELS", *wire_name, IsAscii(l.text));
+      acc = first ? std::move(p) : Or(std::move(acc), std::move(p));
+      first = false;
+    }
+    return acc;
+  }
+  if (f == "gmail_msgid" || f == "gmail_thread_id") {
+    // Gmail searches ids by equality only; ranges are left to the client.
+    const std::string key = f == "gmail_msgid" ? "X-GM-MSGID" : "X-GM-THRID";
+    if (e.op == Operator::kEq) return Key(absl::StrCat(key, " ", v[0].number));
+    if (e.op == Operator::kIn) {
+      Pushed acc = Key(absl::StrCat(key, " ", v[0].number));
+      for (size_t i = 1; i < v.size(); ++i) {
+        acc = Or(std::move(acc), Key(absl::StrCat(key, " ", v[i].number)));
+      }
+      return acc;
+    }
+    if (e.op == Operator::kNe) return Key(absl::StrCat("NOT ", key, " ", v[0].number));
+    return All(false);
+  }
   // has_attachment, attachment_name, attachment_type, uidvalidity, folder:
   // the client decides.
   return All(false);
@@ -338,6 +375,9 @@ void Need(absl::string_view field, absl::string_view header_name, Needs* need) {
   if (field == "flags" || field == "keywords") need->items.insert("FLAGS");
   if (field == "internal_date") need->items.insert("INTERNALDATE");
   if (field == "size") need->items.insert("RFC822.SIZE");
+  if (field == "gmail_labels") need->items.insert("X-GM-LABELS");
+  if (field == "gmail_msgid") need->items.insert("X-GM-MSGID");
+  if (field == "gmail_thread_id") need->items.insert("X-GM-THRID");
   // Columns read from one or two header fields: only those are fetched
   // (servers answer them from their caches, without opening the message).
   static constexpr std::pair<absl::string_view, absl::string_view> kFieldHeaders[] = {
@@ -374,6 +414,17 @@ void NeedForExpr(const Expr& e, Needs* need) {
 }
 
 }  // namespace
+
+void RequireGmailMessageIds(Plan* plan, absl::string_view why) {
+  if (plan->fetch_items.find("X-GM-MSGID") == std::string::npos &&
+      absl::StartsWith(plan->fetch_items, "(UID")) {
+    plan->fetch_items.insert(4, " X-GM-MSGID");
+  }
+  if (std::find(plan->gmail_fields.begin(), plan->gmail_fields.end(), why) ==
+      plan->gmail_fields.end()) {
+    plan->gmail_fields.push_back(std::string(why));
+  }
+}
 
 std::string SearchText(const std::vector<SearchPart>& parts) {
   std::string out;
@@ -423,6 +474,26 @@ absl::StatusOr<Plan> Compile(const Query& query) {
   } else {
     plan.search = {{false, "ALL"}};
   }
+  if (plan.residual.has_value()) {
+    const std::vector<std::string> used = FieldsUsed(*plan.residual);
+    if (std::find(used.begin(), used.end(), "gmail_raw") != used.end()) {
+      return absl::InvalidArgumentError(
+          "gmail_raw is a Gmail search only the server can run, and here it would have to be "
+          "checked on each message: combine it with AND, or with OR only with conditions IMAP "
+          "SEARCH decides exactly (not LIKE, body, attachments, dates)");
+    }
+  }
+  // What needs a Gmail server, in the order the query names it.
+  auto note_gmail = [&plan](const std::string& field) {
+    if (IsGmailField(field) && std::find(plan.gmail_fields.begin(), plan.gmail_fields.end(),
+                                         field) == plan.gmail_fields.end()) {
+      plan.gmail_fields.push_back(field);
+    }
+  };
+  for (const std::string& c : plan.columns) note_gmail(c);
+  if (query.where.has_value()) {
+    for (const std::string& f : FieldsUsed(*query.where)) note_gmail(f);
+  }
 
   plan.needs_header_list =
       std::find(plan.columns.begin(), plan.columns.end(), "headers") != plan.columns.end();
@@ -435,7 +506,8 @@ absl::StatusOr<Plan> Compile(const Query& query) {
   if (plan.residual.has_value()) NeedForExpr(*plan.residual, &need);
   plan.needs_full_message = need.whole_message;
   std::vector<std::string> items = {"UID"};
-  for (const char* item : {"FLAGS", "INTERNALDATE", "RFC822.SIZE"}) {
+  for (const char* item :
+       {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID"}) {
     if (need.items.count(item)) items.push_back(item);
   }
   plan.text_parts_only = need.text_parts && !need.whole_message;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "imap/query/ast.h"
 
@@ -53,14 +54,27 @@ struct Plan {
   bool needs_header_list = false;
   bool descending = false;
   absl::optional<uint64_t> limit;
+  // What in the query needs a Gmail server (X-GM-EXT-1): gmail_* columns
+  // and conditions, in the order the query names them, and whatever
+  // RequireGmailMessageIds() added. Planning does not depend on the
+  // server; the runner refuses such a plan on a server without the
+  // extension (FAILED_PRECONDITION naming the first entry).
+  std::vector<std::string> gmail_fields;
 };
 
 // Renders search parts for people and logs, strings in double quotes.
 std::string SearchText(const std::vector<SearchPart>& parts);
 
 // Compiles `query`. Errors: INVALID_ARGUMENT for what parses but cannot
-// be run (none today; kept for future columns).
+// be run: a gmail_raw condition the server could not decide alone (under
+// OR or NOT with a condition checked on the client).
 absl::StatusOr<Plan> Compile(const Query& query);
+
+// Makes `plan` fetch X-GM-MSGID (so FetchedMessage facts carry
+// gmail_msgid, e.g. to drop repeats of a message seen in several labels)
+// and records `why` (e.g. "deduplicate_gmail_messages") in gmail_fields,
+// so that a server without X-GM-EXT-1 refuses it. Idempotent.
+void RequireGmailMessageIds(Plan* plan, absl::string_view why);
 
 }  // namespace imap::query
 

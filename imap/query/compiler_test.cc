@@ -138,5 +138,78 @@ TEST(QueryCompilerTest, FetchOnlyWhatTheColumnsNeed) {
   EXPECT_EQ(p.limit, 5u);
 }
 
+TEST(QueryCompilerTest, GmailColumnsAndPushdown) {
+  Plan p = MustCompile(
+      "SELECT uid, gmail_labels, gmail_msgid, gmail_thread_id FROM \"[Gmail]/All Mail\" "
+      "WHERE gmail_labels CONTAINS 'Work' AND gmail_raw = 'has:attachment older_than:1y'");
+  EXPECT_EQ(SearchText(p.search),
+            "X-GM-LABELS \"Work\" X-GM-RAW \"has:attachment older_than:1y\"");
+  EXPECT_TRUE(p.search_is_exact);
+  EXPECT_FALSE(p.residual.has_value());
+  EXPECT_EQ(p.fetch_items, "(UID X-GM-LABELS X-GM-MSGID X-GM-THRID)");
+  EXPECT_THAT(p.gmail_fields,
+              ElementsAre("gmail_labels", "gmail_msgid", "gmail_thread_id", "gmail_raw"));
+  // The search strings are strings: the session quotes them, never pastes.
+  ASSERT_EQ(p.search.size(), 4u);
+  EXPECT_TRUE(p.search[1].is_string);
+  EXPECT_EQ(p.search[3].text, "has:attachment older_than:1y");
+
+  EXPECT_EQ(Search("WHERE gmail_labels CONTAINS '\\Inbox'"), "X-GM-LABELS \"\\Inbox\"");
+  EXPECT_EQ(Search("WHERE gmail_labels IN ('Work', 'Home')"),
+            "OR X-GM-LABELS \"Work\" X-GM-LABELS \"Home\"");
+  EXPECT_EQ(Search("WHERE gmail_msgid = 1278455344230334865"), "X-GM-MSGID 1278455344230334865");
+  EXPECT_EQ(Search("WHERE gmail_thread_id IN (1, 2)"), "OR X-GM-THRID 1 X-GM-THRID 2");
+  EXPECT_EQ(Search("WHERE NOT gmail_raw = 'in:spam'"), "NOT X-GM-RAW \"in:spam\"");
+  EXPECT_EQ(Search("WHERE gmail_raw = 'a' OR seen"), "OR X-GM-RAW \"a\" SEEN");
+  // A label outside ASCII goes out in modified UTF-7, and the client checks
+  // again (case folding may differ).
+  Plan accented = MustCompile("SELECT uid WHERE gmail_labels CONTAINS '\xC3\x89t\xC3\xA9'");
+  EXPECT_EQ(SearchText(accented.search), "X-GM-LABELS \"&AMk-t&AOk-\"");
+  EXPECT_FALSE(accented.search_is_exact);
+  EXPECT_EQ(accented.fetch_items, "(UID X-GM-LABELS)");
+  // Id ranges are not Gmail searches: checked on the client.
+  Plan range = MustCompile("SELECT uid WHERE gmail_msgid > 5");
+  EXPECT_EQ(SearchText(range.search), "ALL");
+  EXPECT_EQ(range.fetch_items, "(UID X-GM-MSGID)");
+  // Plans without Gmail fields need nothing of the server.
+  EXPECT_TRUE(MustCompile("SELECT * WHERE subject CONTAINS 'x'").gmail_fields.empty());
+}
+
+TEST(QueryCompilerTest, GmailRawIsNeverLeftToTheClient) {
+  for (const char* text : {"WHERE gmail_raw = 'a' OR subject LIKE 'x%y'",
+                           "WHERE NOT (gmail_raw = 'a' OR body CONTAINS 'b')"}) {
+    absl::StatusOr<Query> q = ParseQuery(text);
+    ASSERT_TRUE(q.ok()) << q.status();
+    absl::StatusOr<Plan> p = Compile(*q);
+    ASSERT_FALSE(p.ok()) << text;
+    EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(p.status().message(), ::testing::HasSubstr("gmail_raw is a Gmail search"));
+  }
+  // Under a top-level AND only the inexact conditions stay for the client.
+  Plan p = MustCompile("WHERE gmail_raw = 'a' AND subject LIKE 'x%y'");
+  EXPECT_EQ(SearchText(p.search), "X-GM-RAW \"a\" SUBJECT \"x\"");
+  ASSERT_TRUE(p.residual.has_value());
+  EXPECT_EQ(p.residual->field.name, "subject");
+}
+
+TEST(QueryCompilerTest, RequireGmailMessageIds) {
+  Plan p = MustCompile("SELECT uid, subject");
+  RequireGmailMessageIds(&p, "deduplicate_gmail_messages");
+  EXPECT_EQ(p.fetch_items, "(UID X-GM-MSGID BODY.PEEK[HEADER.FIELDS (SUBJECT)])");
+  EXPECT_THAT(p.gmail_fields, ElementsAre("deduplicate_gmail_messages"));
+  RequireGmailMessageIds(&p, "deduplicate_gmail_messages");  // idempotent
+  EXPECT_EQ(p.fetch_items, "(UID X-GM-MSGID BODY.PEEK[HEADER.FIELDS (SUBJECT)])");
+  EXPECT_EQ(p.gmail_fields.size(), 1u);
+  Plan q = MustCompile("SELECT gmail_msgid");
+  RequireGmailMessageIds(&q, "deduplicate_gmail_messages");
+  EXPECT_EQ(q.fetch_items, "(UID X-GM-MSGID)");
+  EXPECT_THAT(q.gmail_fields, ElementsAre("gmail_msgid", "deduplicate_gmail_messages"));
+}
+
+TEST(QueryCompilerTest, FolderRolesAreKeptForTheRunner) {
+  EXPECT_THAT(MustCompile("FROM role:sent, role:TRASH, \"\\All\", INBOX").folders,
+              ElementsAre("\\Sent", "\\Trash", "\\All", "INBOX"));
+}
+
 }  // namespace
 }  // namespace imap::query

@@ -160,7 +160,7 @@ enum class Kind {
 };
 
 // Where a field's data comes from, for the missing-data check.
-enum class Source { kAlways, kSize, kInternalDate, kRecord };
+enum class Source { kAlways, kSize, kInternalDate, kRecord, kGmail, kServerOnly };
 
 struct FieldInfo {
   absl::string_view name;
@@ -195,6 +195,10 @@ constexpr FieldInfo kFields[] = {
     {"attachment_type", Kind::kText, Source::kRecord},
     {"has_attachment", Kind::kBoolean, Source::kRecord},
     {"defects", Kind::kDefects, Source::kRecord},
+    {"gmail_labels", Kind::kTokens, Source::kGmail},
+    {"gmail_msgid", Kind::kInteger, Source::kGmail},
+    {"gmail_thread_id", Kind::kInteger, Source::kGmail},
+    {"gmail_raw", Kind::kText, Source::kServerOnly},
 };
 
 const FieldInfo *FindField(absl::string_view name) {
@@ -282,6 +286,21 @@ absl::Status CheckCompare(const Expr &e, const MessageFacts &facts) {
             At(e.field.position), "cannot evaluate internal_date: INTERNALDATE was not fetched"));
       }
       break;
+    case Source::kGmail: {
+      const bool fetched = e.field.name == "gmail_labels" ? facts.gmail_labels.has_value()
+                           : e.field.name == "gmail_msgid" ? facts.gmail_msgid.has_value()
+                                                           : facts.gmail_thread_id.has_value();
+      if (!fetched) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            At(e.field.position), "cannot evaluate ", e.field.name,
+            ": it was not fetched (X-GM-LABELS, X-GM-MSGID, X-GM-THRID)"));
+      }
+      break;
+    }
+    case Source::kServerOnly:
+      return absl::FailedPreconditionError(absl::StrCat(
+          At(e.field.position), "cannot evaluate ", e.field.name,
+          " on the client: only the server runs a Gmail search"));
     case Source::kRecord:
       if (facts.record == nullptr) {
         return absl::FailedPreconditionError(
@@ -452,9 +471,11 @@ bool EvalCompare(const Expr &e, const MessageFacts &facts) {
   const MessageRecord *r = facts.record;
   switch (info.kind) {
     case Kind::kInteger: {
-      const uint64_t value = f == "uid"           ? facts.uid
-                             : f == "uidvalidity" ? facts.uid_validity
-                                                  : *facts.size;
+      const uint64_t value = f == "uid"               ? facts.uid
+                             : f == "uidvalidity"     ? facts.uid_validity
+                             : f == "gmail_msgid"     ? *facts.gmail_msgid
+                             : f == "gmail_thread_id" ? *facts.gmail_thread_id
+                                                      : *facts.size;
       return MatchInteger(value, e);
     }
     case Kind::kTimestamp:
@@ -476,6 +497,9 @@ bool EvalCompare(const Expr &e, const MessageFacts &facts) {
       std::vector<Candidate> candidates;
       if (f == "references") {
         for (const std::string &id : r->references) candidates.push_back({id, true});
+      } else if (f == "gmail_labels") {
+        // Gmail treats label names case-insensitively.
+        for (const std::string &label : *facts.gmail_labels) candidates.push_back({label, true});
       } else {
         const bool system = f == "flags";
         for (const std::string &flag : facts.flags) {

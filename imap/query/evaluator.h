@@ -32,6 +32,11 @@ struct MessageFacts {
   std::vector<std::string> flags;
   absl::optional<absl::Time> internal_date;  // FETCH INTERNALDATE
   absl::optional<uint64_t> size;             // FETCH RFC822.SIZE
+  // Gmail (X-GM-EXT-1): labels in UTF-8 (system labels as "\Inbox"),
+  // message and conversation ids; unset when not fetched.
+  absl::optional<std::vector<std::string>> gmail_labels;
+  absl::optional<uint64_t> gmail_msgid;
+  absl::optional<uint64_t> gmail_thread_id;
   // The message read by imap::mime (header only, or the whole message);
   // null when only FLAGS etc. were fetched.
   const imap::mime::MessageRecord *record = nullptr;
@@ -63,9 +68,11 @@ struct MessageFacts {
 //    so a message with no such value satisfies `!=`. A missing text or
 //    HTML body reads as "" (so `body CONTAINS ''` holds for every message).
 //  - Lists: flags holds the flags starting with '\', keywords the others.
-//    On flags, keywords and references CONTAINS means "has this element"
-//    (case-insensitively) and IN "has one of these"; on defects (each
-//    rendered "where: what") CONTAINS is a substring match.
+//    On flags, keywords, references and gmail_labels CONTAINS means "has
+//    this element" (case-insensitively) and IN "has one of these"; on
+//    defects (each rendered "where: what") CONTAINS is a substring match.
+//  - gmail_raw is a Gmail search only the server can run: evaluating it is
+//    FAILED_PRECONDITION (the compiler never leaves it to the client).
 //  - Timestamps compare as instants; a date-only literal is the whole UTC
 //    day [D, D+1): `=` inside it, `!=` outside, `>=` from D, `>` from D+1,
 //    `<` before D, `<=` before D+1. A message whose Date header could not
@@ -74,8 +81,8 @@ struct MessageFacts {
 // Errors (checked on the whole expression before any of it is evaluated,
 // so they do not depend on the message's values):
 //  - FAILED_PRECONDITION naming the field when its data was not fetched:
-//    record == nullptr for header and body fields, size or internal_date
-//    unset. The compiler's FETCH plan provides these for every residual
+//    record == nullptr for header and body fields, size, internal_date or
+//    a gmail_* value unset. The compiler's FETCH plan provides these for every residual
 //    check, so this signals a bug in the caller.
 //  - INVALID_ARGUMENT for an expression the parser cannot produce (unknown
 //    field, operator or literal kind that does not fit the field, NOT

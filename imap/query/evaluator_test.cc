@@ -494,6 +494,39 @@ TEST_F(EvaluatorTest, FlagsAndKeywords) {
   EXPECT_TRUE(Invoice("references IN ('<x@y>', '<parent@example.com>')"));
 }
 
+TEST_F(EvaluatorTest, GmailColumns) {
+  MessageFacts m = invoice_;
+  m.gmail_labels = std::vector<std::string>{"\\Inbox", "\\Important", "Work",
+                                            "\xC3\x89t\xC3\xA9"};  // Été
+  m.gmail_msgid = 1278455344230334865u;
+  m.gmail_thread_id = 1278455344230334800u;
+  EXPECT_TRUE(Eval("gmail_labels CONTAINS 'Work'", m));
+  EXPECT_TRUE(Eval("gmail_labels CONTAINS 'work'", m));  // Gmail labels ignore case
+  EXPECT_FALSE(Eval("gmail_labels CONTAINS 'Wor'", m));  // membership, not a substring
+  EXPECT_TRUE(Eval("gmail_labels CONTAINS '\\Inbox'", m));
+  EXPECT_TRUE(Eval("gmail_labels CONTAINS '\xC3\x89t\xC3\xA9'", m));
+  EXPECT_TRUE(Eval("gmail_labels IN ('Private', '\\Important')", m));
+  EXPECT_FALSE(Eval("gmail_labels IN ('Private', '\\Sent')", m));
+  EXPECT_TRUE(Eval("gmail_msgid = 1278455344230334865", m));
+  EXPECT_FALSE(Eval("gmail_msgid = 1278455344230334866", m));
+  EXPECT_TRUE(Eval("gmail_thread_id < 1278455344230334865 AND gmail_thread_id > 1", m));
+  EXPECT_TRUE(Eval("gmail_thread_id IN (1, 1278455344230334800)", m));
+
+  // Not fetched: an error naming the column, as for other missing data.
+  for (absl::string_view where :
+       {"gmail_labels CONTAINS 'x'", "gmail_msgid = 1", "gmail_thread_id = 1"}) {
+    absl::StatusOr<bool> r = Evaluate(Where(where), invoice_);
+    ASSERT_FALSE(r.ok()) << where;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << where;
+    EXPECT_THAT(r.status().message(), HasSubstr("cannot evaluate gmail_")) << where;
+  }
+  // A Gmail search is never run on the client, whatever was fetched.
+  absl::StatusOr<bool> raw = Evaluate(Where("gmail_raw = 'has:attachment'"), m);
+  ASSERT_FALSE(raw.ok());
+  EXPECT_EQ(raw.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(raw.status().message(), HasSubstr("only the server runs a Gmail search"));
+}
+
 TEST_F(EvaluatorTest, Headers) {
   EXPECT_TRUE(Invoice("header('List-Id') CONTAINS 'weekly.lists.example.org'"));
   EXPECT_TRUE(Invoice("header('list-id') CONTAINS 'WEEKLY'"));

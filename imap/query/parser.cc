@@ -84,7 +84,7 @@ class Lexer {
           if (text_.substr(pos_, 2) == two) t.text = std::string(two);
         }
         if (t.text.empty()) {
-          if (absl::string_view("=<>(),*").find(c) == absl::string_view::npos) {
+          if (absl::string_view("=<>(),*:").find(c) == absl::string_view::npos) {
             return ErrorAt(t.position, absl::StrCat("unexpected character '", absl::CHexEscape(std::string(1, c)),
                                                     "'"));
           }
@@ -159,7 +159,8 @@ class Lexer {
 // ----------------------------------------------------------------- parser
 
 constexpr absl::string_view kFlags[] = {"seen", "answered", "flagged", "deleted", "draft", "recent"};
-constexpr absl::string_view kPseudoFields[] = {"body", "attachment_name", "attachment_type"};
+constexpr absl::string_view kPseudoFields[] = {"body", "attachment_name", "attachment_type",
+                                               "gmail_raw"};
 constexpr absl::string_view kReserved[] = {"select", "from", "where", "and", "or", "not", "order",
                                            "by", "asc", "desc", "limit", "in", "contains", "like",
                                            "true", "false", "header"};
@@ -174,7 +175,7 @@ bool IsSymbol(const Token& t, absl::string_view s) {
 // The type a field compares as.
 ColumnType FieldType(const Field& f) {
   if (f.name == "header" || f.name == "body" || f.name == "attachment_name" ||
-      f.name == "attachment_type") {
+      f.name == "attachment_type" || f.name == "gmail_raw") {
     return ColumnType::kString;
   }
   const Column* c = FindColumn(f.name);
@@ -310,6 +311,18 @@ class Parser {
                                       absl::CHexEscape(std::string(1, t.control)), "'"));
         }
         q->folders.push_back(t.text);
+      } else if (IsWord(t, "role") && IsSymbol(Peek(1), ":")) {
+        // role:sent stands for the folder with the special-use attribute
+        // \Sent (RFC 6154); it is kept as that attribute, which the runner
+        // resolves with LIST. A quoted "\Sent" says the same.
+        Next();
+        Next();
+        const Token& role = Peek();
+        if (role.kind != Token::Kind::kWord) {
+          return Expected("a folder role after role:, e.g. role:sent or role:trash");
+        }
+        q->folders.push_back(absl::StrCat("\\", absl::AsciiStrToUpper(role.text.substr(0, 1)),
+                                          absl::AsciiStrToLower(role.text.substr(1))));
       } else if (t.kind == Token::Kind::kWord && !IsReserved(t.text)) {
         q->folders.push_back(t.text);  // INBOX, Archive
       } else {
@@ -497,6 +510,17 @@ class Parser {
     else if (IsWord(t, "in")) op = Operator::kIn;
     else return Expected(absl::StrCat("an operator after ", FieldLabel(field), " (", AllowedOperators(type), ")"));
     bool allowed = false;
+    if (field.name == "gmail_raw") {
+      // A Gmail search is the server's to decide, so only "matches it".
+      if (op != Operator::kEq) {
+        return ErrorAt(t.position,
+                       absl::StrCat("gmail_raw cannot be compared with ", OperatorName(op),
+                                    "; use gmail_raw = '<Gmail search>', e.g. gmail_raw = "
+                                    "'has:attachment older_than:1y' (NOT for the opposite)"));
+      }
+      Next();
+      return op;
+    }
     switch (type) {
       case ColumnType::kInteger:
       case ColumnType::kTimestamp:

@@ -156,5 +156,27 @@ TEST(QuerySchemaTest, ColumnsAndHints) {
   EXPECT_EQ(ClosestColumnName("completely different"), "");
 }
 
+TEST(QueryParserTest, GmailFieldsAndRoles) {
+  Query q = MustParse(
+      "SELECT gmail_labels, gmail_msgid, gmail_thread_id FROM role:sent, role : all, \"Work\" "
+      "WHERE gmail_raw = 'from:boss has:attachment' AND gmail_labels CONTAINS 'Work'");
+  EXPECT_THAT(q.columns, ElementsAre("gmail_labels", "gmail_msgid", "gmail_thread_id"));
+  EXPECT_THAT(q.folders, ElementsAre("\\Sent", "\\All", "Work"));
+  ASSERT_TRUE(q.where.has_value());
+  EXPECT_EQ(q.where->children[0].field.name, "gmail_raw");
+  EXPECT_EQ(q.where->children[0].values[0].text, "from:boss has:attachment");
+  // A folder called "role" is still a folder.
+  EXPECT_THAT(MustParse("FROM role").folders, ElementsAre("role"));
+
+  EXPECT_THAT(ErrorOf("WHERE gmail_raw CONTAINS 'x'"),
+              HasSubstr("column 17: gmail_raw cannot be compared with CONTAINS; use gmail_raw ="));
+  EXPECT_THAT(ErrorOf("WHERE gmail_raw != 'x'"), HasSubstr("cannot be compared with !="));
+  EXPECT_THAT(ErrorOf("WHERE gmail_labels = 'Work'"),
+              HasSubstr("gmail_labels cannot be compared with =; use CONTAINS, IN"));
+  EXPECT_THAT(ErrorOf("WHERE gmail_msgid = 'x'"), HasSubstr("a number after gmail_msgid ="));
+  EXPECT_THAT(ErrorOf("FROM role:"), HasSubstr("expected a folder role after role:"));
+  EXPECT_THAT(ErrorOf("SELECT gmail_label"), HasSubstr("did you mean 'gmail_labels'?"));
+}
+
 }  // namespace
 }  // namespace imap::query

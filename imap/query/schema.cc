@@ -34,6 +34,14 @@ const std::vector<Column>& Columns() {
       {"has_attachment", ColumnType::kBoolean, false, "whether there is an attachment"},
       {"raw", ColumnType::kBytes, false, "the whole message as stored"},
       {"defects", ColumnType::kStringList, false, "what could not be read cleanly"},
+      // Gmail only (X-GM-EXT-1); never in the default set, so that a plain
+      // query runs on every server.
+      {"gmail_labels", ColumnType::kStringList, false,
+       "Gmail labels (UTF-8), system labels as \\Inbox, \\Important, \\Sent (Gmail only)"},
+      {"gmail_msgid", ColumnType::kInteger, false,
+       "Gmail's message id (X-GM-MSGID), the same in every label (Gmail only)"},
+      {"gmail_thread_id", ColumnType::kInteger, false,
+       "Gmail's conversation id (X-GM-THRID) (Gmail only)"},
   };
   return *columns;
 }
@@ -79,6 +87,8 @@ std::string ClosestColumnName(absl::string_view name) {
   }
   return best_name;
 }
+
+bool IsGmailField(absl::string_view name) { return absl::StartsWith(name, "gmail_"); }
 
 absl::string_view ColumnTypeName(ColumnType type) {
   switch (type) {

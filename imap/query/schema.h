@@ -46,6 +46,10 @@ std::string ClosestColumnName(absl::string_view name);
 // "string", "integer", "timestamp", ...
 absl::string_view ColumnTypeName(ColumnType type);
 
+// True for the fields only a Gmail server (X-GM-EXT-1) can answer: the
+// gmail_* columns and the gmail_raw condition.
+bool IsGmailField(absl::string_view name);
+
 }  // namespace imap::query
 
 #endif  // IMAP_QUERY_SCHEMA_H_

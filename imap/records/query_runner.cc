@@ -18,6 +18,7 @@
 #include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
 #include "imap/wire/fetch_data.h"
+#include "imap/wire/mutf7.h"
 
 namespace imap::records {
 
@@ -33,6 +34,32 @@ Session::SearchCriteria ToCriteria(const query::Plan& plan) {
   return c;
 }
 
+absl::Status CheckServerSupports(const Session& session, const query::Plan& plan) {
+  if (plan.gmail_fields.empty() || session.HasCapability("X-GM-EXT-1")) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(plan.gmail_fields[0],
+                   " needs a Gmail server (X-GM-EXT-1); this server does not offer it"));
+}
+
+namespace {
+
+// Folder roles: the special-use attributes of RFC 6154, Gmail's \Important,
+// and \Inbox (Gmail's old XLIST role), which is always INBOX.
+constexpr absl::string_view kRoles[] = {"\\All",   "\\Archive", "\\Drafts",
+                                        "\\Flagged", "\\Important", "\\Inbox",
+                                        "\\Junk",  "\\Sent",    "\\Trash"};
+
+bool IsSelectable(const ListEntry& e) {
+  for (const std::string& a : e.attributes) {
+    if (absl::EqualsIgnoreCase(a, "\\Noselect") || absl::EqualsIgnoreCase(a, "\\NonExistent")) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<std::string>> ResolveFolders(Session& session,
                                                         const std::vector<std::string>& names,
                                                         absl::string_view default_folder) {
@@ -45,7 +72,43 @@ absl::StatusOr<std::vector<std::string>> ResolveFolders(Session& session,
     return out;
   }
   absl::optional<char> delimiter;
+  absl::optional<std::vector<ListEntry>> everything;  // LIST "" "*", for roles
   for (const std::string& name : names) {
+    if (absl::StartsWith(name, "\\")) {
+      // A role: the folders whose LIST attributes carry it.
+      const absl::string_view* role = nullptr;
+      for (const absl::string_view& r : kRoles) {
+        if (absl::EqualsIgnoreCase(r, name)) role = &r;
+      }
+      const std::string role_name = absl::AsciiStrToLower(name.substr(1));
+      if (role == nullptr) {
+        return absl::NotFoundError(absl::StrCat(
+            "unknown folder role '", role_name.substr(0, 40),
+            "'; known roles: all, archive, drafts, flagged, important, inbox, junk, sent, trash"));
+      }
+      if (*role == "\\Inbox") {
+        add("INBOX");
+        continue;
+      }
+      if (!everything.has_value()) {
+        IMAPC_ASSIGN_OR_RETURN(everything, session.List("", "*"));
+      }
+      bool found = false;
+      for (const ListEntry& e : *everything) {
+        bool has_role = false;
+        for (const std::string& a : e.attributes) has_role |= absl::EqualsIgnoreCase(a, *role);
+        if (has_role && IsSelectable(e)) {
+          add(e.name);
+          found = true;
+        }
+      }
+      if (!found) {
+        return absl::NotFoundError(absl::StrCat(
+            "no folder has the role ", role_name, ": the server lists none with the attribute ",
+            *role, " (RFC 6154 SPECIAL-USE)"));
+      }
+      continue;
+    }
     if (name.find_first_of("*%") == std::string::npos) {
       add(name);
       continue;
@@ -59,13 +122,7 @@ absl::StatusOr<std::vector<std::string>> ResolveFolders(Session& session,
     if (*delimiter != 0 && *delimiter != '/') std::replace(pattern.begin(), pattern.end(), '/', *delimiter);
     IMAPC_ASSIGN_OR_RETURN(std::vector<ListEntry> found, session.List("", pattern));
     for (ListEntry& e : found) {
-      bool selectable = true;
-      for (const std::string& a : e.attributes) {
-        if (absl::EqualsIgnoreCase(a, "\\Noselect") || absl::EqualsIgnoreCase(a, "\\NonExistent")) {
-          selectable = false;
-        }
-      }
-      if (selectable) add(std::move(e.name));
+      if (IsSelectable(e)) add(std::move(e.name));
     }
   }
   return out;
@@ -238,6 +295,18 @@ absl::Status FetchBatch(Session& session, const query::Plan& plan, const std::st
     if (attrs->flags.has_value()) m.facts.flags = *attrs->flags;
     m.facts.internal_date = attrs->internal_date;
     m.facts.size = attrs->rfc822_size;
+    if (attrs->gmail_labels.has_value()) {
+      // Labels are named like folders: modified UTF-7 on the wire. A label
+      // that does not decode is kept as sent rather than failing the run.
+      std::vector<std::string> labels;
+      for (std::string& label : *attrs->gmail_labels) {
+        absl::StatusOr<std::string> utf8 = wire::DecodeMailboxName(label);
+        labels.push_back(utf8.ok() ? *std::move(utf8) : std::move(label));
+      }
+      m.facts.gmail_labels = std::move(labels);
+    }
+    m.facts.gmail_msgid = attrs->gmail_msgid;
+    m.facts.gmail_thread_id = attrs->gmail_thrid;
     m.body_structure = std::move(attrs->body_structure);
     // Small bodies arrive inside the FETCH response instead of streaming.
     for (const wire::BodySection& section : attrs->sections) {
@@ -266,6 +335,7 @@ absl::StatusOr<FolderSearch> SearchFolder(Session& session, const query::Plan& p
   FolderSearch out;
   FolderResult& result = out.result;
   result.folder = std::string(folder);
+  IMAPC_RETURN_IF_ERROR(CheckServerSupports(session, plan));
   IMAPC_ASSIGN_OR_RETURN(MailboxInfo box,
                          options.read_write ? session.Select(folder) : session.Examine(folder));
   result.uid_validity = box.uid_validity;

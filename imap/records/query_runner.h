@@ -103,11 +103,22 @@ TextSections ChooseTextSections(const wire::BodyStructure& root);
 // The folders a query names, in order and without repeats: names with the
 // wildcards * and % are expanded with LIST ('/' in them stands for the
 // server's hierarchy separator; folders that cannot be selected are
-// skipped), other names are taken as given, and none means
-// `default_folder`.
+// skipped), roles (a name starting with a backslash: "\Sent", "\Trash",
+// "\All", "\Archive", "\Drafts", "\Junk", "\Flagged", "\Important")
+// become every selectable folder whose LIST attributes carry them (RFC 6154
+// SPECIAL-USE; Gmail's "[Gmail]/Sent Mail" is \Sent) and "\Inbox" is
+// INBOX, other names are taken as given, and none means `default_folder`.
+// Errors: the session's; NOT_FOUND naming the role for an unknown role or
+// one no folder has.
 absl::StatusOr<std::vector<std::string>> ResolveFolders(Session& session,
                                                         const std::vector<std::string>& names,
                                                         absl::string_view default_folder);
+
+// OK unless `plan` uses something only Gmail answers (Plan::gmail_fields)
+// and the server does not offer X-GM-EXT-1: then FAILED_PRECONDITION
+// "gmail_labels needs a Gmail server (X-GM-EXT-1); ...". SearchFolder (and
+// so RunOnFolder) checks this first.
+absl::Status CheckServerSupports(const Session& session, const query::Plan& plan);
 
 // The plan's SEARCH criteria for Session::UidSearch.
 Session::SearchCriteria ToCriteria(const query::Plan& plan);

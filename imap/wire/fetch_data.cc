@@ -471,6 +471,25 @@ absl::Status ParseItem(absl::string_view name, const Value& v, Value* movable, F
     uint64_t modseq = 0;
     IMAPC_RETURN_IF_ERROR(ReadNumber(v.list[0], "value", &modseq));
     f->modseq = modseq;
+  } else if (upper == "X-GM-LABELS") {
+    // X-GM-LABELS ("\\Inbox" Work "Two words"): a list of astrings; a few
+    // proxies send NIL for none.
+    std::vector<std::string> labels;
+    if (!v.IsNil()) {
+      if (!v.IsList()) {
+        return ProtocolError(absl::StrCat("expected a list of labels, got ", Describe(v)));
+      }
+      for (size_t i = 0; i < v.list.size(); ++i) {
+        std::string label;
+        IMAPC_RETURN_IF_ERROR(ReadString(v.list[i], absl::StrCat("label ", i + 1), &label));
+        labels.push_back(std::move(label));
+      }
+    }
+    f->gmail_labels = std::move(labels);
+  } else if (upper == "X-GM-MSGID" || upper == "X-GM-THRID") {
+    uint64_t id = 0;
+    IMAPC_RETURN_IF_ERROR(ReadNumber(v, "value", &id));
+    (upper == "X-GM-MSGID" ? f->gmail_msgid : f->gmail_thrid) = id;
   } else if (upper == "ENVELOPE") {
     IMAPC_ASSIGN_OR_RETURN(f->envelope, ParseEnvelope(v));
   } else if (upper == "BODYSTRUCTURE" || upper == "BODY") {

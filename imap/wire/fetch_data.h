@@ -1,5 +1,6 @@
 // Typed FETCH data: UID, FLAGS, INTERNALDATE, RFC822.SIZE, MODSEQ, ENVELOPE,
-// BODYSTRUCTURE and body sections, read from an untagged FETCH response as
+// BODYSTRUCTURE, body sections and Gmail's X-GM-LABELS, X-GM-MSGID and
+// X-GM-THRID, read from an untagged FETCH response as
 // ResponseParser returns it. Strings keep the server's raw bytes (no RFC 2047
 // decoding: that is the MIME engine's job). The types are plain values; the
 // functions do no I/O, keep no state and are thread-safe.
@@ -193,6 +194,12 @@ struct FetchAttributes {
   absl::optional<BodyStructure> body_structure;
   std::vector<BodySection> sections;
   std::vector<BinarySize> binary_sizes;
+  // Gmail's extension (X-GM-EXT-1). Labels are astrings as sent, unescaped
+  // but not decoded: system labels keep their backslash ("\Inbox",
+  // "\Important"), non-ASCII names are modified UTF-7 like folder names.
+  absl::optional<std::vector<std::string>> gmail_labels;
+  absl::optional<uint64_t> gmail_msgid;   // X-GM-MSGID, unique in the account
+  absl::optional<uint64_t> gmail_thrid;   // X-GM-THRID, the conversation
 
   // Returns the first section whose key matches `section` once both are
   // normalised (so "header.fields (Subject)" finds what the server echoed

@@ -1188,6 +1188,47 @@ TEST(FetchDataErrorTest, NotAFetchResponse) {
   EXPECT_TRUE(IsProtocolError(FetchError("* 3 FETCH (UID 5) (FLAGS ())\r\n"), "got 2 values"));
 }
 
+// Gmail's FETCH items (X-GM-EXT-1) as Gmail writes them: system labels as
+// quoted strings with an escaped backslash, plain labels as atoms, labels
+// with spaces quoted, non-ASCII labels in modified UTF-7, 64-bit ids.
+TEST(FetchDataTest, GmailLabelsAndIds) {
+  const FetchAttributes f = FetchFor(
+      "* 7 FETCH (X-GM-THRID 1278455344230334865 X-GM-MSGID 18446744073709551615 "
+      "X-GM-LABELS (\"\\\\Inbox\" \"\\\\Important\" Work \"Two words\" &AMk-t&AOk- {4}\r\nLit1) "
+      "UID 41)\r\n",
+      7);
+  EXPECT_THAT(f.uid, Optional(41u));
+  EXPECT_THAT(f.gmail_msgid, Optional(uint64_t{18446744073709551615u}));
+  EXPECT_THAT(f.gmail_thrid, Optional(uint64_t{1278455344230334865u}));
+  ASSERT_TRUE(f.gmail_labels.has_value());
+  EXPECT_THAT(*f.gmail_labels,
+              ElementsAre("\\Inbox", "\\Important", "Work", "Two words", "&AMk-t&AOk-", "Lit1"));
+  // Lower-case item names; an empty list and NIL both mean no labels.
+  const FetchAttributes empty = FetchFor("* 1 FETCH (x-gm-labels () UID 1)\r\n", 1);
+  EXPECT_THAT(empty.gmail_labels, Optional(IsEmpty()));
+  const FetchAttributes nil = FetchFor("* 1 FETCH (X-GM-LABELS NIL)\r\n", 1);
+  EXPECT_THAT(nil.gmail_labels, Optional(IsEmpty()));
+  // Not asked for: not there.
+  const FetchAttributes none = FetchFor("* 1 FETCH (UID 1)\r\n", 1);
+  EXPECT_FALSE(none.gmail_labels.has_value());
+  EXPECT_FALSE(none.gmail_msgid.has_value());
+  EXPECT_FALSE(none.gmail_thrid.has_value());
+}
+
+TEST(FetchDataErrorTest, MalformedGmailItems) {
+  EXPECT_TRUE(IsProtocolError(FetchError("* 2 FETCH (X-GM-LABELS Work)\r\n"),
+                              "item \"X-GM-LABELS\": expected a list of labels, got an atom"));
+  EXPECT_TRUE(IsProtocolError(FetchError("* 2 FETCH (X-GM-LABELS (Work (nested)))\r\n"),
+                              "item \"X-GM-LABELS\": label 2: expected a string, got a list"));
+  EXPECT_TRUE(IsProtocolError(FetchError("* 2 FETCH (X-GM-MSGID \"12\")\r\n"),
+                              "item \"X-GM-MSGID\": value: expected a number, got a string"));
+  // Beyond 64 bits the parser leaves an atom, which is not a number.
+  EXPECT_TRUE(IsProtocolError(FetchError("* 2 FETCH (X-GM-THRID 18446744073709551616)\r\n"),
+                              "item \"X-GM-THRID\": value: expected a number, got an atom"));
+  EXPECT_TRUE(IsProtocolError(FetchError("* 2 FETCH (X-GM-MSGID)\r\n"),
+                              "item \"X-GM-MSGID\": no value"));
+}
+
 // Parts nested deeper than kMaxBodyDepth are refused, not recursed into,
 // whether the parser let them through (its depth limit raised) or the value
 // tree was built by hand.

@@ -299,6 +299,12 @@ for (const [file, expect] of Object.entries(CI_FILES)) {
       } else {
         assert.ok(!f.has("cursor_key_file"));
       }
+      for (const secret of v.oauthTokenSecrets ?? []) {
+        const tokens = mountAt(docs, `/etc/imap-connector/oauth-tokens/${secret}`);
+        assert.equal(tokens.mount.readOnly, true);
+        assert.equal(tokens.mount.subPath, undefined);  // subPath mounts would never update
+        assert.equal(tokens.volume.secret.secretName, secret);
+      }
     });
 
     test("Service: grpc and metrics ports select the Deployment's pods", () => {
