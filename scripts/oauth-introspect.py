@@ -17,7 +17,17 @@ Paths:
   POST /token     grant_type=refresh_token (refresh_token, client_id,
                   client_secret unless the client is public, scope) or
                   grant_type=client_credentials (client_id, client_secret).
-                  Client credentials may also come as HTTP Basic. Answers
+                  Client credentials may also come as HTTP Basic, or, for a
+                  client registered with a certificate, as a JWT client
+                  assertion (RFC 7523: client_assertion_type
+                  urn:ietf:params:oauth:client-assertion-type:jwt-bearer,
+                  client_assertion): RS256 signed by the certificate's key,
+                  x5t its SHA-1 thumbprint, aud this /token URL, iss and sub
+                  the client id, exp in the future (at most 1 h away), nbf
+                  and iat not in the future, jti not seen before. RSA is
+                  checked with python3-cryptography (Debian's package,
+                  scripts/install-deps), imported only when an assertion
+                  comes in. Answers
                   {"access_token", "token_type": "Bearer", "expires_in",
                   ["refresh_token" when rotating]} or an RFC 6749 error
                   ({"error", "error_description"}, HTTP 400 or 401).
@@ -37,13 +47,15 @@ Paths:
                     "revoke_access_tokens": true to make every access
                       token issued so far inactive (revoked early),
                     "clients": {ID: SECRET or null for a public client},
+                    "client_certificates": {ID: PEM certificate}: clients
+                      that authenticate by assertion only,
                     "client_user": the user client-credentials tokens act
                       for (default alice),
                     "reset_stats": true.
                   Answers the resulting settings (without secrets).
   GET  /stats     {"grants", "refresh_token_grants",
-                  "client_credentials_grants", "token_requests",
-                  "failures"}.
+                  "client_credentials_grants", "client_assertions" (those
+                  accepted), "token_requests", "failures"}.
   anything else   introspection, as before: {"active": true, "username":
                   USER} for a known or issued, unexpired token, else
                   {"active": false}. The token is read from a form field
@@ -58,6 +70,7 @@ test-client (secret test-secret), public-client (public), app-client
 
 import argparse
 import base64
+import hashlib
 import http.server
 import json
 import os
@@ -73,6 +86,9 @@ DEFAULT_REFRESH_TOKENS = {"refresh-alice": "alice", "refresh-bob": "bob"}
 DEFAULT_CLIENTS = {"test-client": "test-secret", "public-client": None,
                    "app-client": "app-secret"}
 MAX_BODY = 64 * 1024
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_ASSERTION_LIFETIME = 3600
+CLOCK_SKEW = 60
 FAILURES = ("none", "invalid_grant", "invalid_client", "invalid_scope",
             "server_error", "malformed", "no_access_token")
 
@@ -86,6 +102,8 @@ class State:
         self.issued = {}                     # access token -> (user, expiry)
         self.refresh_tokens = dict(refresh_tokens)
         self.clients = dict(clients)
+        self.client_certificates = {}        # client id -> PEM certificate
+        self.seen_jti = set()
         self.client_user = "alice"
         self.expires_in = expires_in
         self.rotate = False
@@ -95,7 +113,8 @@ class State:
 
     def reset_stats(self):
         self.stats = {"grants": 0, "refresh_token_grants": 0,
-                      "client_credentials_grants": 0, "token_requests": 0,
+                      "client_credentials_grants": 0, "client_assertions": 0,
+                      "token_requests": 0,
                       "failures": 0}
 
     def user_of(self, token):
@@ -116,7 +135,8 @@ class State:
                 "fail": self.fail, "delay": self.delay,
                 "client_user": self.client_user,
                 "refresh_token_count": len(self.refresh_tokens),
-                "clients": sorted(self.clients)}
+                "clients": sorted(self.clients),
+                "client_certificates": sorted(self.client_certificates)}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -201,9 +221,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except (ValueError, UnicodeDecodeError):
                 return self._oauth_error(401, "invalid_client", "Malformed Basic credentials.")
 
+        by_assertion = "client_assertion" in form or "client_assertion_type" in form
+        if by_assertion:
+            problem, asserted_id = self._check_assertion(form)
+            if problem:
+                with state.lock:
+                    state.stats["failures"] += 1
+                self.log_message("POST /token -> invalid_client (assertion: %s)", problem)
+                return self._oauth_error(401, "invalid_client", "Client assertion refused: %s." % problem)
+            client_id = asserted_id
+
         with state.lock:
-            known = client_id in state.clients
-            expected = state.clients.get(client_id)
+            if by_assertion:
+                # Authenticated by its certificate: a confidential client.
+                known, expected = True, None
+                state.stats["client_assertions"] += 1
+            else:
+                known = client_id in state.clients
+                expected = state.clients.get(client_id)
             if not known or (expected is not None and client_secret != expected):
                 state.stats["failures"] += 1
                 self.log_message("POST /token -> invalid_client")
@@ -223,7 +258,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     answer["refresh_token"] = new
                 state.stats["refresh_token_grants"] += 1
             elif grant == "client_credentials":
-                if expected is None:
+                if expected is None and not by_assertion:
                     state.stats["failures"] += 1
                     return self._oauth_error(401, "invalid_client",
                                              "A public client cannot use client_credentials.")
@@ -241,6 +276,78 @@ class Handler(http.server.BaseHTTPRequestHandler):
             state.stats["grants"] += 1
         self.log_message("POST /token %s -> issued for %s (%ss)", grant, user, answer["expires_in"])
         self._reply(200, answer)
+
+    def _check_assertion(self, form):
+        """(problem or None, client id) for an RFC 7523 client assertion."""
+        if form.get("client_assertion_type") != JWT_BEARER:
+            return "client_assertion_type must be " + JWT_BEARER, None
+        parts = form.get("client_assertion", "").split(".")
+        if len(parts) != 3:
+            return "not a compact JWS", None
+        try:
+            header = json.loads(b64url(parts[0]))
+            claims = json.loads(b64url(parts[1]))
+            signature = b64url(parts[2])
+        except (ValueError, UnicodeDecodeError):
+            return "not base64url JSON", None
+        if not isinstance(header, dict) or not isinstance(claims, dict):
+            return "header or claims not a JSON object", None
+        if header.get("alg") != "RS256":
+            return "alg must be RS256", None
+        client_id = claims.get("iss")
+        if not isinstance(client_id, str) or claims.get("sub") != client_id:
+            return "iss and sub must both be the client id", None
+        if form.get("client_id") not in (None, client_id):
+            return "client_id differs from the assertion's iss", None
+        with self.server.state.lock:
+            pem = self.server.state.client_certificates.get(client_id)
+        if pem is None:
+            return "no certificate registered for this client", None
+        port = self.server.server_address[1]
+        audiences = ("http://127.0.0.1:%d/token" % port, "http://localhost:%d/token" % port)
+        if claims.get("aud") not in audiences:
+            return "aud must be this token endpoint, %s" % audiences[0], None
+        now = time.time()
+        exp, nbf, iat = claims.get("exp"), claims.get("nbf", 0), claims.get("iat", 0)
+        if not all(isinstance(v, (int, float)) for v in (exp, nbf, iat)):
+            return "exp, nbf and iat must be numbers", None
+        if exp <= now:
+            return "expired (exp)", None
+        if exp > now + MAX_ASSERTION_LIFETIME + CLOCK_SKEW:
+            return "exp more than an hour away", None
+        if nbf > now + CLOCK_SKEW or iat > now + CLOCK_SKEW:
+            return "nbf or iat in the future", None
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not jti:
+            return "no jti", None
+        try:
+            # Debian's python3-cryptography; imported here so that the rest
+            # of this server runs without it.
+            from cryptography import x509
+            from cryptography.exceptions import InvalidSignature
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import padding
+        except ImportError:
+            return "python3-cryptography is not installed on the test server", None
+        try:
+            cert = x509.load_pem_x509_certificate(pem.encode())
+        except ValueError:
+            return "the registered certificate does not parse", None
+        der = cert.public_bytes(serialization.Encoding.DER)
+        if header.get("x5t") != b64url_encode(hashlib.sha1(der).digest()):
+            return "x5t is not the registered certificate's thumbprint", None
+        if "x5t#S256" in header and header["x5t#S256"] != b64url_encode(hashlib.sha256(der).digest()):
+            return "x5t#S256 is not the registered certificate's thumbprint", None
+        try:
+            cert.public_key().verify(signature, (parts[0] + "." + parts[1]).encode(),
+                                     padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, TypeError, ValueError):
+            return "bad signature", None
+        with self.server.state.lock:
+            if jti in self.server.state.seen_jti:
+                return "jti replayed", None
+            self.server.state.seen_jti.add(jti)
+        return None, client_id
 
     def _control(self, body):
         state = self.server.state
@@ -269,6 +376,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if settings.get("revoke_access_tokens"):
                 state.issued.clear()
             state.clients.update(settings.get("clients", {}))
+            state.client_certificates.update(settings.get("client_certificates", {}))
             if settings.get("reset_stats"):
                 state.reset_stats()
             answer = state.settings()
@@ -300,6 +408,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         sys.stderr.write("oauth-introspect: " + (fmt % args) + "\n")
         sys.stderr.flush()
+
+
+def b64url(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def b64url_encode(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def write_atomically(path, text):

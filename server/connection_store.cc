@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "imap/util/status_macros.h"
 #include "server/log.h"
 #include "server/status_convert.h"
 
@@ -245,6 +246,21 @@ absl::Status ConnectionStore::Put(const Connection& connection, bool* replaced) 
   if (!s.ok()) return s;
   connections_ = std::move(next);
   if (replaced != nullptr) *replaced = existed;
+  return absl::OkStatus();
+}
+
+absl::Status ConnectionStore::Update(const std::string& name,
+                                     const std::function<absl::Status(Connection&)>& change) {
+  absl::MutexLock lock(&mu_);
+  if (declared_.count(name) > 0) return DeclaredError(name);
+  auto it = connections_.find(name);
+  if (it == connections_.end()) {
+    return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
+  }
+  std::map<std::string, Connection> next = connections_;
+  IMAPC_RETURN_IF_ERROR(change(next[name]));
+  IMAPC_RETURN_IF_ERROR(Save(next));
+  connections_ = std::move(next);
   return absl::OkStatus();
 }
 

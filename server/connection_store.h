@@ -7,6 +7,7 @@
 #ifndef SERVER_CONNECTION_STORE_H_
 #define SERVER_CONNECTION_STORE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,6 +39,13 @@ class ConnectionStore {
   // durable when this returns OK. *replaced (if given) says whether one
   // was replaced. On error the store is unchanged, on disk and in memory.
   absl::Status Put(const connector::v1::Connection& connection, bool* replaced = nullptr);
+
+  // Changes the stored connection `name` in place, atomically with respect
+  // to every other call: `change` sees the current value and may refuse
+  // (its error is returned and nothing is written). Durable when OK.
+  // NOT_FOUND if absent; FAILED_PRECONDITION for a declared connection.
+  absl::Status Update(const std::string& name,
+                      const std::function<absl::Status(connector::v1::Connection&)>& change);
 
   // Adds connections declared in a file by the operator (validated, with
   // passwords): served like stored ones, but read-only (Configure and

@@ -63,6 +63,34 @@ TEST_F(ConnectionStoreTest, PersistsAcrossReopen) {
   EXPECT_EQ((*store)->Get("a").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(ConnectionStoreTest, UpdateChangesInPlaceOrNotAtAll) {
+  {
+    auto store = ConnectionStore::Open(dir_);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Put(Named("a", "old")).ok());
+    ASSERT_TRUE((*store)->Update("a", [](Connection& c) {
+                           EXPECT_EQ(c.password(), "old");
+                           c.set_password("new");
+                           return absl::OkStatus();
+                         }).ok());
+    // A refusing change writes nothing.
+    EXPECT_EQ((*store)->Update("a", [](Connection& c) {
+                         c.set_password("never");
+                         return absl::AbortedError("changed meanwhile");
+                       }).code(),
+              absl::StatusCode::kAborted);
+    EXPECT_EQ((*store)->Update("missing", [](Connection&) { return absl::OkStatus(); }).code(),
+              absl::StatusCode::kNotFound);
+    Connection declared = Named("declared");
+    ASSERT_TRUE((*store)->Declare({declared}).ok());
+    EXPECT_EQ((*store)->Update("declared", [](Connection&) { return absl::OkStatus(); }).code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  auto store = ConnectionStore::Open(dir_);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->Get("a")->password(), "new");
+}
+
 TEST_F(ConnectionStoreTest, FilesArePrivate) {
   auto store = ConnectionStore::Open(dir_);
   ASSERT_TRUE(store.ok());

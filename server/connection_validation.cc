@@ -1,16 +1,19 @@
 #include "server/connection_validation.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "imap/query/parser.h"
 #include "imap/session/transport.h"
 #include "imap/wire/command_writer.h"
 #include "imap/util/utf8.h"
 #include "server/datetime_format.h"
+#include "server/oauth/client_assertion.h"
 #include "server/server_url.h"
 #include "server/status_convert.h"
 
@@ -97,6 +100,7 @@ constexpr size_t kMaxOAuthSecretBytes = 16384;
 constexpr size_t kMaxScopeBytes = 4096;
 constexpr size_t kMaxTenantBytes = 256;
 constexpr size_t kMaxTokenPathBytes = 4096;
+constexpr size_t kMaxCertificatePemBytes = 65536;
 
 constexpr absl::string_view kMicrosoftRefreshScope =
     "https://outlook.office.com/IMAP.AccessAsUser.All offline_access";
@@ -225,6 +229,88 @@ void CheckSecret(std::string* value, const std::string& stored, absl::string_vie
   }
 }
 
+// PEM text: printable ASCII lines (CR and LF allowed), bounded. Never
+// quotes the value.
+bool CheckPem(absl::string_view field, absl::string_view pem, size_t max_bytes, Checker& check) {
+  if (pem.size() > max_bytes) {
+    check.Fail(field, absl::StrCat("is longer than ", max_bytes, " bytes"));
+    return false;
+  }
+  for (size_t i = 0; i < pem.size(); ++i) {
+    const auto u = static_cast<unsigned char>(pem[i]);
+    if ((u < 0x20 && u != '\n' && u != '\r' && u != '\t') || u >= 0x7f) {
+      check.Fail(field, absl::StrCat("is not PEM text (byte ", i + 1, " is not printable ASCII)"));
+      return false;
+    }
+  }
+  return true;
+}
+
+// How a client-credentials client authenticates: client_secret, or a
+// certificate and its private key (a JWT assertion, RFC 7523). Exactly one.
+void CheckClientAuthentication(connector::v1::OAuth2::ClientCredentialsGrant& g,
+                               const connector::v1::OAuth2::ClientCredentialsGrant& stored, Checker& check,
+                               std::vector<std::string>& notes) {
+  constexpr absl::string_view kField = "oauth2.client_credentials";
+  const bool by_certificate = !g.client_certificate_pem().empty() || !g.client_private_key_pem().empty();
+  if (!by_certificate) {
+    if (g.client_secret().empty() && stored.client_secret().empty()) {
+      check.Fail(absl::StrCat(kField, ".client_secret"),
+                 "is required, or instead client_certificate_pem with client_private_key_pem");
+      return;
+    }
+    CheckSecret(g.mutable_client_secret(), stored.client_secret(), absl::StrCat(kField, ".client_secret"),
+                /*required=*/true, check, notes);
+    return;
+  }
+  if (!g.client_secret().empty()) {
+    check.Fail(absl::StrCat(kField, ".client_secret"),
+               "cannot be combined with client_certificate_pem and client_private_key_pem; choose one way "
+               "for the application to authenticate");
+    return;
+  }
+  if (g.client_certificate_pem().empty()) {
+    check.Fail(absl::StrCat(kField, ".client_certificate_pem"),
+               "is required with client_private_key_pem: the certificate uploaded to the application");
+    return;
+  }
+  // The key is write-only; a Configure that gives the certificate again
+  // keeps the stored key.
+  if (g.client_private_key_pem().empty() && !stored.client_private_key_pem().empty()) {
+    g.set_client_private_key_pem(stored.client_private_key_pem());
+    notes.push_back(absl::StrCat(kField, ".client_private_key_pem left empty: the stored one is kept"));
+  }
+  if (g.client_private_key_pem().empty()) {
+    check.Fail(absl::StrCat(kField, ".client_private_key_pem"),
+               "is required with client_certificate_pem: the certificate's private key (PEM)");
+    return;
+  }
+  if (!CheckPem(absl::StrCat(kField, ".client_certificate_pem"), g.client_certificate_pem(),
+                kMaxCertificatePemBytes, check) ||
+      !CheckPem(absl::StrCat(kField, ".client_private_key_pem"), g.client_private_key_pem(),
+                kMaxOAuthSecretBytes, check)) {
+    return;
+  }
+  if (std::optional<oauth::CertificateProblem> problem =
+          oauth::CheckClientCertificate(g.client_certificate_pem(), g.client_private_key_pem())) {
+    check.Fail(absl::StrCat(kField, problem->field == oauth::CertificateField::kCertificate
+                                        ? ".client_certificate_pem"
+                                        : ".client_private_key_pem"),
+               std::move(problem->description));
+    return;
+  }
+  const absl::Time not_after = oauth::CertificateNotAfter(g.client_certificate_pem());
+  if (not_after < absl::Now()) {
+    notes.push_back(absl::StrCat(kField, ".client_certificate_pem expired on ",
+                                 absl::FormatTime("%Y-%m-%d", not_after, absl::UTCTimeZone()),
+                                 ": the identity provider will refuse it; upload a new one"));
+  } else if (not_after < absl::Now() + absl::Hours(24 * 30)) {
+    notes.push_back(absl::StrCat(kField, ".client_certificate_pem expires on ",
+                                 absl::FormatTime("%Y-%m-%d", not_after, absl::UTCTimeZone()),
+                                 "; upload a new one to the application before then"));
+  }
+}
+
 void CheckOAuth2(Connection& c, const connector::v1::OAuth2& stored, Checker& check,
                  std::vector<std::string>& notes) {
   connector::v1::OAuth2& o = *c.mutable_oauth2();
@@ -251,8 +337,9 @@ void CheckOAuth2(Connection& c, const connector::v1::OAuth2& stored, Checker& ch
     case connector::v1::OAuth2::kClientCredentials: {
       auto& g = *o.mutable_client_credentials();
       CheckEndpoint(g, "oauth2.client_credentials", /*app_only=*/true, check);
-      CheckSecret(g.mutable_client_secret(), same_source ? stored.client_credentials().client_secret() : "",
-                  "oauth2.client_credentials.client_secret", /*required=*/true, check, notes);
+      CheckClientAuthentication(g, same_source ? stored.client_credentials()
+                                               : connector::v1::OAuth2::ClientCredentialsGrant(),
+                                check, notes);
       break;
     }
     case connector::v1::OAuth2::kTokenFile: {
@@ -318,7 +405,9 @@ connector::v1::Connection WithoutPassword(const connector::v1::Connection& c) {
   } else if (oauth2->has_client_credentials()) {
     auto* g = oauth2->mutable_client_credentials();
     g->set_has_client_secret(!g->client_secret().empty());
+    g->set_has_client_private_key(!g->client_private_key_pem().empty());
     g->clear_client_secret();
+    g->clear_client_private_key_pem();
   }
   if (!c.has_oauth2()) out.clear_oauth2();
   return out;

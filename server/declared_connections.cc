@@ -65,10 +65,12 @@ absl::StatusOr<std::vector<connector::v1::Connection>> LoadDeclaredConnections(
     if (!oauth2->static_token().access_token().empty() ||
         !oauth2->refresh_token_grant().refresh_token().empty() ||
         !oauth2->refresh_token_grant().client_secret().empty() ||
-        !oauth2->client_credentials().client_secret().empty()) {
+        !oauth2->client_credentials().client_secret().empty() ||
+        !oauth2->client_credentials().client_private_key_pem().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": has an OAuth 2.0 secret in the file; put it in ", secrets, "/", c.name(),
-          " (a static token), ", c.name(), ".refresh_token or ", c.name(), ".client_secret instead"));
+          " (a static token), ", c.name(), ".refresh_token, ", c.name(), ".client_secret or ", c.name(),
+          ".client_key instead"));
     }
     if (c.name().empty() || c.name().find('/') != std::string::npos || c.name() == "." || c.name() == "..") {
       return absl::InvalidArgumentError(absl::StrCat(where, ": needs a name usable as a file name"));
@@ -96,8 +98,16 @@ absl::StatusOr<std::vector<connector::v1::Connection>> LoadDeclaredConnections(
         break;
       }
       case connector::v1::OAuth2::kClientCredentials: {
-        IMAPC_ASSIGN_OR_RETURN(std::string client_secret, read(base + ".client_secret", true));
-        oauth2->mutable_client_credentials()->set_client_secret(std::move(client_secret));
+        // A certificate in the file means certificate authentication: its
+        // private key is the secret; else the client secret is.
+        auto* g = oauth2->mutable_client_credentials();
+        if (!g->client_certificate_pem().empty()) {
+          IMAPC_ASSIGN_OR_RETURN(std::string key, read(base + ".client_key", true));
+          g->set_client_private_key_pem(std::move(key));
+        } else {
+          IMAPC_ASSIGN_OR_RETURN(std::string client_secret, read(base + ".client_secret", true));
+          g->set_client_secret(std::move(client_secret));
+        }
         break;
       }
       case connector::v1::OAuth2::kStaticToken: {

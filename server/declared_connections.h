@@ -8,7 +8,10 @@
 //     newline is ignored), or its oauth2 static access token; an oauth2
 //     refresh-token grant reads DIR/support.refresh_token (and
 //     DIR/support.client_secret if there is one), client credentials
-//     DIR/support.client_secret; an oauth2 token file needs no secret.
+//     DIR/support.client_secret, or, when the connection's
+//     clientCredentials has a clientCertificatePem (not secret, so it is in
+//     the connections file), that certificate's private key (PEM) from
+//     DIR/support.client_key; an oauth2 token file needs no secret.
 //     Secrets written in the connections file are refused.
 //
 //   absl::StatusOr<std::vector<Connection>> c = LoadDeclaredConnections(file, dir, "cloud");

@@ -100,8 +100,8 @@ std::string Advice(FailureCategory category, const Connection& c) {
       return "The refresh token was revoked or has expired: sign in again and configure the new "
              "refresh token (docs/oauth.md).";
     case connector::v1::FAILURE_CATEGORY_OAUTH_INVALID_CLIENT:
-      return "The token endpoint does not accept this client: check oauth2 client_id, "
-             "client_secret (it may have expired) and tenant.";
+      return "The token endpoint does not accept this client: check oauth2 client_id, tenant, and "
+             "the client secret or certificate (expired? uploaded to the application?).";
     case connector::v1::FAILURE_CATEGORY_OAUTH_REJECTED:
       return "The token endpoint refused the request: check the scope and that the app is "
              "granted IMAP access (docs/oauth.md).";

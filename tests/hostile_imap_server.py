@@ -374,6 +374,16 @@ class Connection:
             return
         words = re.findall(r'"((?:[^"\\]|\\.)*)"|(\S+)', rest)
         values = [a or b for a, b in words]
+        if self.server.throttled():
+            # The first --throttle logins are turned away as providers do
+            # under load: Microsoft 365's [THROTTLED], then Gmail-style BYE.
+            self.server.stats.add("refused_logins")
+            if self.server.stats.values["refused_logins"] % 2:
+                self.send("%s NO [THROTTLED] Request is throttled. Suggested Backoff Time: 100 "
+                          "milliseconds\r\n" % tag)
+                return
+            self.send("* BYE [UNAVAILABLE] Too many simultaneous connections\r\n")
+            raise Closed()
         if len(values) != 2 or values[0] != USER or values[1] != PASSWORD:
             self.send("%s NO [AUTHENTICATIONFAILED] invalid credentials\r\n" % tag)
             return
@@ -685,12 +695,21 @@ class Server:
         self.authenticated = 0
         self.seed = args.chaos if args.chaos is not None else 1
         self.garbled = set()
+        self.throttle_left = args.throttle
         self.stats = Stats(args.stats_file)
 
     def next_seed(self):
         with self.lock:
             self.seed += 1
             return self.seed
+
+    def throttled(self):
+        """Whether this login is one of the first --throttle ones."""
+        with self.lock:
+            if self.throttle_left <= 0:
+                return False
+            self.throttle_left -= 1
+            return True
 
     def first_garble(self, uid):
         with self.lock:
@@ -738,6 +757,8 @@ def main():
                    help="the FETCH answer for this UID never parses")
     p.add_argument("--garble-once", type=int, default=0,
                    help="the first FETCH answer for this UID does not parse")
+    p.add_argument("--throttle", type=int, default=0,
+                   help="refuse the first N logins as throttled ([THROTTLED] or BYE)")
     p.add_argument("--max-connections", type=int, default=0,
                    help="refuse logins beyond this many at once with [LIMIT]")
     p.add_argument("--starttls", default="none",

@@ -260,6 +260,17 @@ TEST_F(HostileServerTest, RefusedExtraConnectionsDoNotEndTheStream) {
   EXPECT_EQ(server.Stat("max_concurrent"), 1);
 }
 
+// Issue 14: a provider that throttles logins ([THROTTLED], BYE too many
+// connections) is waited out with backoff, and nothing is lost.
+TEST_F(HostileServerTest, ThrottledLoginsAreWaitedOutWithoutLoss) {
+  HostileServer server({"--messages", "25", "--throttle", "4"});
+  Streamed st = Stream(ConnectionTo(server.port(), 5000), /*parallelism=*/1, /*max_batch_records=*/10);
+  ASSERT_TRUE(st.status.ok()) << st.status.error_message();
+  ExpectEachOnce(st.records, 25);
+  EXPECT_EQ(server.Stat("refused_logins"), 4);
+  EXPECT_GE(server.Stat("connections"), 5);
+}
+
 // Issue 14's connection governor: with max_connections 3 on a server that
 // refuses a fourth login, 6 concurrent streams of parallelism 2 queue for
 // the 3 slots instead of being refused, and all complete.

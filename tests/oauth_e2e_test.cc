@@ -280,26 +280,36 @@ TEST_F(OAuthE2eTest, FollowModeKeepsGoingWithFreshTokens) {
   EXPECT_GE(Grants(), 2);
 }
 
-// 32 streams starting together on one connection cause one grant.
-TEST_F(OAuthE2eTest, ConcurrentStreamsShareOneRefresh) {
-  Control(R"({"expires_in": 3600, "delay": 0.5})");  // slow, so that they all wait for it
+// 32 streams starting together on one connection cause one grant, and
+// once that token is near its end, 32 more cause one more.
+TEST_F(OAuthE2eTest, ConcurrentStreamsShareOneRefreshPerExpiry) {
+  Control(R"({"expires_in": 6, "delay": 0.5})");  // slow, so that they all wait for it
   Connection c = OAuthConnection("oauth-burst");
   c.set_default_folder("INBOX");
-  std::vector<std::thread> threads;
-  std::atomic<int> ok{0};
-  for (int i = 0; i < 32; ++i) {
-    threads.emplace_back([&] {
-      StreamRecordsRequest req;
-      *req.mutable_connection()->mutable_connection() = c;
-      req.set_query("SELECT uid");
-      req.set_parallelism(1);
-      Streamed st = Stream(req);
-      if (st.status.ok() && st.records.size() == static_cast<size_t>(ImapServerFixture::kInboxMessages)) ++ok;
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 32);
+  auto burst = [&] {
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 32; ++i) {
+      threads.emplace_back([&] {
+        StreamRecordsRequest req;
+        *req.mutable_connection()->mutable_connection() = c;
+        req.set_query("SELECT uid");
+        req.set_parallelism(1);
+        Streamed st = Stream(req);
+        if (st.status.ok() && st.records.size() == static_cast<size_t>(ImapServerFixture::kInboxMessages)) ++ok;
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    return ok.load();
+  };
+  const absl::Time first = absl::Now();
+  EXPECT_EQ(burst(), 32);
   EXPECT_EQ(Grants(), 1);
+  // Past 80% of the 6-second lifetime (the cache's renewal point), the
+  // next burst renews once for all.
+  absl::SleepFor(first + absl::Seconds(6) - absl::Now());
+  EXPECT_EQ(burst(), 32);
+  EXPECT_EQ(Grants(), 2);
 }
 
 // A rotated refresh token replaces the stored one: after a restart the

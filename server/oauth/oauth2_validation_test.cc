@@ -1,7 +1,17 @@
 // The oauth2 part of ValidateConnection and WithoutPassword.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/connection_validation.h"
+#include "server/declared_connections.h"
+#include "server/oauth/test_certificate.h"
 #include "server/status_convert.h"
 
 namespace server {
@@ -196,6 +206,186 @@ TEST(OAuth2ValidationTest, ResponsesCarryNoSecrets) {
   absl::StatusOr<ValidConnection> v = ValidateConnection(bad, Context());
   ASSERT_FALSE(v.ok());
   EXPECT_THAT(std::string(v.status().message()), ::testing::Not(HasSubstr("zq9")));
+}
+
+// ------------------------------------------- client credentials by certificate
+
+using oauth::KeyType;
+using oauth::MakeTestCertificate;
+using oauth::TestCertificate;
+
+const TestCertificate& Cert() {
+  static const auto* c = new TestCertificate(MakeTestCertificate());
+  return *c;
+}
+
+Connection ByCertificate(const TestCertificate& cert = Cert()) {
+  Connection c = Base();
+  auto* g = c.mutable_oauth2()->mutable_client_credentials();
+  g->set_provider(connector::v1::OAUTH2_PROVIDER_MICROSOFT);
+  g->set_tenant("contoso.onmicrosoft.com");
+  g->set_client_id("app");
+  g->set_client_certificate_pem(cert.certificate_pem);
+  g->set_client_private_key_pem(cert.private_key_pem);
+  return c;
+}
+
+// Descriptions of the violations, for checking that none quotes a key.
+std::string Messages(const Connection& c, ValidationContext ctx = Context()) {
+  absl::StatusOr<ValidConnection> v = ValidateConnection(c, ctx);
+  return v.ok() ? "" : std::string(v.status().message());
+}
+
+void ExpectNoKeyIn(const std::string& text) {
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("PRIVATE KEY")));
+  for (absl::string_view line : absl::StrSplit(Cert().private_key_pem, '\n')) {
+    if (line.size() > 20 && line[0] != '-') {
+      EXPECT_THAT(text, ::testing::Not(HasSubstr(line.substr(0, 20))));
+    }
+  }
+}
+
+constexpr char kCertField[] = "connection.oauth2.client_credentials.client_certificate_pem";
+constexpr char kKeyField[] = "connection.oauth2.client_credentials.client_private_key_pem";
+constexpr char kSecretField[] = "connection.oauth2.client_credentials.client_secret";
+
+TEST(OAuth2ValidationTest, ClientCertificateIsAcceptedAndItsKeyNeverReturned) {
+  absl::StatusOr<ValidConnection> v = ValidateConnection(ByCertificate(), Context());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->connection.oauth2().client_credentials().client_private_key_pem(), Cert().private_key_pem);
+
+  Connection out = WithoutPassword(v->connection);
+  const auto& g = out.oauth2().client_credentials();
+  EXPECT_EQ(g.client_private_key_pem(), "");
+  EXPECT_TRUE(g.has_client_private_key());
+  EXPECT_FALSE(g.has_client_secret());
+  EXPECT_EQ(g.client_certificate_pem(), Cert().certificate_pem);  // not secret
+  std::string serialized;
+  out.SerializeToString(&serialized);
+  ExpectNoKeyIn(serialized);
+}
+
+TEST(OAuth2ValidationTest, ClientCertificateProblemsNameTheirField) {
+  // The key of another certificate.
+  Connection c = ByCertificate();
+  const TestCertificate other = MakeTestCertificate();
+  c.mutable_oauth2()->mutable_client_credentials()->set_client_private_key_pem(other.private_key_pem);
+  EXPECT_THAT(Violations(c), ElementsAre(kKeyField));
+  EXPECT_THAT(Messages(c), HasSubstr("does not belong to client_certificate_pem"));
+  ExpectNoKeyIn(Messages(c));
+
+  // Both a secret and a certificate; neither.
+  c = ByCertificate();
+  c.mutable_oauth2()->mutable_client_credentials()->set_client_secret("app-secret");
+  EXPECT_THAT(Violations(c), ElementsAre(kSecretField));
+  EXPECT_THAT(Messages(c), HasSubstr("cannot be combined with client_certificate_pem"));
+  c.mutable_oauth2()->mutable_client_credentials()->clear_client_secret();
+  c.mutable_oauth2()->mutable_client_credentials()->clear_client_certificate_pem();
+  c.mutable_oauth2()->mutable_client_credentials()->clear_client_private_key_pem();
+  EXPECT_THAT(Violations(c), ElementsAre(kSecretField));
+  EXPECT_THAT(Messages(c), HasSubstr("or instead client_certificate_pem with client_private_key_pem"));
+
+  // Half a pair.
+  c = ByCertificate();
+  c.mutable_oauth2()->mutable_client_credentials()->clear_client_private_key_pem();
+  EXPECT_THAT(Violations(c), ElementsAre(kKeyField));
+  c = ByCertificate();
+  c.mutable_oauth2()->mutable_client_credentials()->clear_client_certificate_pem();
+  EXPECT_THAT(Violations(c), ElementsAre(kCertField));
+  ExpectNoKeyIn(Messages(c));
+
+  // Not a certificate; two certificates; not a key; keys RS256 cannot use.
+  c = ByCertificate();
+  c.mutable_oauth2()->mutable_client_credentials()->set_client_certificate_pem("MIIB-not-pem");
+  EXPECT_THAT(Violations(c), ElementsAre(kCertField));
+  c.mutable_oauth2()->mutable_client_credentials()->set_client_certificate_pem(
+      Cert().certificate_pem + other.certificate_pem);
+  EXPECT_THAT(Violations(c), ElementsAre(kCertField));
+  EXPECT_THAT(Messages(c), HasSubstr("holds 2 certificates"));
+  c = ByCertificate();
+  c.mutable_oauth2()->mutable_client_credentials()->set_client_private_key_pem(Cert().certificate_pem);
+  EXPECT_THAT(Violations(c), ElementsAre(kKeyField));
+  for (KeyType type : {KeyType::kEcP256, KeyType::kRsa1024}) {
+    const TestCertificate weak = MakeTestCertificate(type);
+    EXPECT_THAT(Violations(ByCertificate(weak)), ElementsAre(kKeyField));
+  }
+  EXPECT_THAT(Messages(ByCertificate(MakeTestCertificate(KeyType::kEcP256))), HasSubstr("not an RSA key"));
+  c = ByCertificate();
+  c.mutable_oauth2()->mutable_client_credentials()->set_client_private_key_pem(
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n"
+      "-----END ENCRYPTED PRIVATE KEY-----\n");
+  EXPECT_THAT(Violations(c), ElementsAre(kKeyField));
+  EXPECT_THAT(Messages(c), HasSubstr("without a passphrase"));
+  c.mutable_oauth2()->mutable_client_credentials()->set_client_private_key_pem(std::string("key\0x", 5));
+  EXPECT_THAT(Violations(c), ElementsAre(kKeyField));
+}
+
+TEST(OAuth2ValidationTest, EmptyPrivateKeyKeepsTheStoredOneWhenTheCertificateIsGiven) {
+  ValidationContext ctx = Context();
+  ctx.stored_oauth2 = ByCertificate().oauth2();
+  Connection update = ByCertificate();
+  update.mutable_oauth2()->mutable_client_credentials()->clear_client_private_key_pem();
+  absl::StatusOr<ValidConnection> v = ValidateConnection(update, ctx);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->connection.oauth2().client_credentials().client_private_key_pem(), Cert().private_key_pem);
+  EXPECT_THAT(v->notes, Contains(HasSubstr("client_private_key_pem left empty: the stored one is kept")));
+
+  // A switch to a client secret drops the key; a switch from a secret to a
+  // certificate does not carry the secret (that would be "both").
+  Connection to_secret = ByCertificate();
+  auto* g = to_secret.mutable_oauth2()->mutable_client_credentials();
+  g->clear_client_certificate_pem();
+  g->clear_client_private_key_pem();
+  g->set_client_secret("new-secret");
+  v = ValidateConnection(to_secret, ctx);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->connection.oauth2().client_credentials().client_private_key_pem(), "");
+  ctx.stored_oauth2 = v->connection.oauth2();
+  v = ValidateConnection(ByCertificate(), ctx);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->connection.oauth2().client_credentials().client_secret(), "");
+}
+
+TEST(OAuth2ValidationTest, AnExpiredCertificateIsNoted) {
+  absl::StatusOr<ValidConnection> v = ValidateConnection(ByCertificate(MakeTestCertificate(KeyType::kRsa2048, -1)),
+                                                         Context());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_THAT(v->notes, Contains(HasSubstr("client_certificate_pem expired on")));
+}
+
+TEST(DeclaredConnectionsTest, ClientKeyIsReadFromTheSecretsDirectory) {
+  char templ[] = "/tmp/declared-cert-XXXXXX";
+  ASSERT_NE(mkdtemp(templ), nullptr);
+  const std::string dir = templ;
+  Connection c = ByCertificate();
+  c.set_name("app");
+  c.mutable_oauth2()->mutable_client_credentials()->clear_client_private_key_pem();
+  const std::string pem_json = absl::StrReplaceAll(Cert().certificate_pem, {{"\n", "\\n"}});
+  const std::string file = dir + "/connections.json";
+  std::ofstream(file) << R"({"connections": [{"name": "app", "username": "shared@contoso.com", )"
+                      << R"("serverUrl": "outlook.office365.com", "authMechanism": "AUTH_MECHANISM_XOAUTH2", )"
+                      << R"("oauth2": {"clientCredentials": {"provider": "OAUTH2_PROVIDER_MICROSOFT", )"
+                      << R"("tenant": "contoso.onmicrosoft.com", "clientId": "app", "clientCertificatePem": ")"
+                      << pem_json << R"("}}}]})";
+
+  absl::StatusOr<std::vector<Connection>> loaded = LoadDeclaredConnections(file, dir, "cloud");
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr(dir + "/app.client_key"));
+
+  std::ofstream(dir + "/app.client_key") << Cert().private_key_pem;
+  loaded = LoadDeclaredConnections(file, dir, "cloud");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].oauth2().client_credentials().client_private_key_pem(),
+            Cert().private_key_pem.substr(0, Cert().private_key_pem.size() - 1));  // one newline dropped
+
+  // A key written in the connections file is refused.
+  std::ofstream(file) << R"({"connections": [{"name": "app", "username": "u", "serverUrl": "h", )"
+                      << R"("oauth2": {"clientCredentials": {"clientId": "app", "clientPrivateKeyPem": "k"}}}]})";
+  loaded = LoadDeclaredConnections(file, dir, "cloud");
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("app.client_key"));
+  EXPECT_EQ(std::system(absl::StrCat("rm -rf '", dir, "'").c_str()), 0);
 }
 
 }  // namespace

@@ -221,14 +221,15 @@ TokenCache::PersistRefreshToken PersistRefreshTokenTo(ConnectionStore* store) {
           "a declared connection is read-only; renew its refresh token in the connections file's "
           "secrets");
     }
-    absl::StatusOr<Connection> stored = store->Get(name);
-    if (!stored.ok()) return stored.status();
-    if (!stored->oauth2().has_refresh_token_grant() ||
-        stored->oauth2().refresh_token_grant().refresh_token() != old_refresh_token) {
-      return absl::AbortedError("the connection was configured anew meanwhile; keeping its settings");
-    }
-    stored->mutable_oauth2()->mutable_refresh_token_grant()->set_refresh_token(new_refresh_token);
-    return store->Put(*stored);
+    // Compare and replace in one step: a Configure in between wins.
+    return store->Update(name, [&](Connection& stored) -> absl::Status {
+      if (!stored.oauth2().has_refresh_token_grant() ||
+          stored.oauth2().refresh_token_grant().refresh_token() != old_refresh_token) {
+        return absl::AbortedError("the connection was configured anew meanwhile; keeping its settings");
+      }
+      stored.mutable_oauth2()->mutable_refresh_token_grant()->set_refresh_token(new_refresh_token);
+      return absl::OkStatus();
+    });
   };
 }
 

@@ -13,8 +13,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/oauth/client_assertion.h"
 #include "server/oauth/http_client.h"
 #include "server/oauth/token_error.h"
 
@@ -70,6 +72,8 @@ GrantRequest GrantRequestFor(const connector::v1::OAuth2& oauth2, const std::str
     r.grant_type = "client_credentials";
     r.client_id = g.client_id();
     r.client_secret = g.client_secret();
+    r.client_certificate_pem = g.client_certificate_pem();
+    r.client_private_key_pem = g.client_private_key_pem();
     r.scope = g.scope();
   }
   return r;
@@ -101,7 +105,8 @@ absl::StatusOr<GrantResult> ParseTokenAnswer(const std::string& where, long http
     if (error == "invalid_client" || (error.empty() && http_status == 401)) {
       return TokenError(TokenErrorKind::kInvalidClient, absl::StatusCode::kUnauthenticated,
                         absl::StrCat(where, " refused the client", oauth_error,
-                                     ": check client_id, client_secret (expired?) and tenant"));
+                                     ": check client_id, tenant and the client secret or certificate "
+                                     "(expired? uploaded to the application?)"));
     }
     if (!error.empty()) {
       return TokenError(TokenErrorKind::kRejected, absl::StatusCode::kPermissionDenied,
@@ -158,14 +163,33 @@ absl::StatusOr<GrantResult> RequestToken(const GrantRequest& request, absl::Dura
   // body, and a public client has no secret to put in an Authorization
   // header anyway.
   form.emplace_back("client_id", request.client_id);
-  if (!request.client_secret.empty()) form.emplace_back("client_secret", request.client_secret);
+  std::string assertion;
+  if (!request.client_private_key_pem.empty()) {
+    // RFC 7521 section 4.2 / RFC 7523 section 2.2, as Entra ID wants it:
+    // a fresh assertion per request, its audience the token endpoint.
+    absl::StatusOr<std::string> jwt =
+        MakeClientAssertion(request.client_certificate_pem, request.client_private_key_pem,
+                            request.client_id, request.token_url, absl::Now());
+    if (!jwt.ok()) {
+      return TokenError(TokenErrorKind::kInvalidClient, absl::StatusCode::kFailedPrecondition,
+                        absl::StrCat("cannot sign the client assertion for ", where, ": ",
+                                     jwt.status().message()));
+    }
+    assertion = *std::move(jwt);
+    form.emplace_back("client_assertion_type", std::string(kJwtBearerAssertionType));
+    form.emplace_back("client_assertion", assertion);
+  } else if (!request.client_secret.empty()) {
+    form.emplace_back("client_secret", request.client_secret);
+  }
   if (!request.scope.empty()) form.emplace_back("scope", request.scope);
 
   absl::StatusOr<HttpResponse> response = PostForm(request.token_url, form, timeout);
   if (!response.ok()) return response.status();
+  // The assertion is a credential until it expires: cut it out of answers
+  // too.
   absl::StatusOr<GrantResult> result =
       ParseTokenAnswer(where, response->status, response->body,
-                       {request.client_secret, request.refresh_token});
+                       {request.client_secret, request.refresh_token, assertion});
   if (result.ok() && result->refresh_token == request.refresh_token) result->refresh_token.clear();
   return result;
 }

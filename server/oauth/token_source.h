@@ -22,7 +22,11 @@ struct GrantRequest {
   std::string token_url;
   std::string grant_type;  // "refresh_token" or "client_credentials"
   std::string client_id;
-  std::string client_secret;  // empty: a public client
+  std::string client_secret;  // empty: a public client, or a certificate
+  // client_credentials only: authenticate by a JWT assertion signed with
+  // this key (client_assertion.h) instead of client_secret.
+  std::string client_certificate_pem;
+  std::string client_private_key_pem;
   std::string refresh_token;  // refresh_token grant only
   std::string scope;          // space-separated; empty: not sent
 };
