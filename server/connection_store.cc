@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
 #include "imap/util/status_macros.h"
 #include "server/log.h"
@@ -22,6 +23,7 @@ namespace server {
 namespace {
 
 using connector::v1::Connection;
+using connector::v1::OAuth2;
 
 constexpr char kStoreFile[] = "connections.json";
 constexpr char kTempPrefix[] = "connections.json.tmp.";
@@ -65,6 +67,34 @@ bool IsOurGroup(gid_t gid) {
   return false;
 }
 
+// Calls `f(field_path, value)` for each secret field of `c` that its OAuth
+// source can hold (the list in connection_store.h), stopping at the first
+// error. A new secret field of Connection must be added here.
+template <typename F>
+absl::Status ForEachSecret(Connection& c, F f) {
+  IMAPC_RETURN_IF_ERROR(f("password", c.mutable_password()));
+  if (!c.has_oauth2()) return absl::OkStatus();
+  OAuth2& oauth2 = *c.mutable_oauth2();
+  switch (oauth2.source_case()) {
+    case OAuth2::kStaticToken:
+      return f("oauth2.static_token.access_token", oauth2.mutable_static_token()->mutable_access_token());
+    case OAuth2::kRefreshTokenGrant: {
+      OAuth2::RefreshTokenGrant& grant = *oauth2.mutable_refresh_token_grant();
+      IMAPC_RETURN_IF_ERROR(f("oauth2.refresh_token_grant.refresh_token", grant.mutable_refresh_token()));
+      return f("oauth2.refresh_token_grant.client_secret", grant.mutable_client_secret());
+    }
+    case OAuth2::kClientCredentials: {
+      OAuth2::ClientCredentialsGrant& grant = *oauth2.mutable_client_credentials();
+      IMAPC_RETURN_IF_ERROR(f("oauth2.client_credentials.client_secret", grant.mutable_client_secret()));
+      return f("oauth2.client_credentials.client_private_key_pem", grant.mutable_client_private_key_pem());
+    }
+    case OAuth2::kTokenFile:
+    case OAuth2::SOURCE_NOT_SET:
+      break;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DeclaredError(const std::string& name) {
   return absl::FailedPreconditionError(absl::StrCat(
       "connection ", Quote(name),
@@ -73,7 +103,8 @@ absl::Status DeclaredError(const std::string& name) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ConnectionStore>> ConnectionStore::Open(const std::string& data_dir) {
+absl::StatusOr<std::unique_ptr<ConnectionStore>> ConnectionStore::Open(const std::string& data_dir,
+                                                                      ConnectionStoreOptions options) {
   if (data_dir.empty()) return absl::InvalidArgumentError("data directory is empty");
   if (mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Errno("cannot create data directory", data_dir);
@@ -110,11 +141,24 @@ absl::StatusOr<std::unique_ptr<ConnectionStore>> ConnectionStore::Open(const std
     closedir(d);
   }
 
-  std::unique_ptr<ConnectionStore> store(
-      new ConnectionStore(data_dir, absl::StrCat(data_dir, "/", kStoreFile)));
+  std::unique_ptr<ConnectionStore> store(new ConnectionStore(
+      data_dir, absl::StrCat(data_dir, "/", kStoreFile), std::move(options.secrets)));
   absl::MutexLock lock(&store->mu_);
-  absl::Status s = store->Load();
+  bool needs_sealing = false;
+  absl::Status s = store->Load(&needs_sealing);
   if (!s.ok()) return s;
+  if (needs_sealing) {
+    // Clear secrets (or ones under a retired key) should not wait on disk
+    // for the next Configure: seal them now.
+    s = store->Save(store->connections_);
+    if (s.ok()) {
+      LogInfo(absl::StrCat("store ", store->path_, ": secrets sealed with key ",
+                           store->secrets_->sealing_key_id()));
+    } else {
+      LogWarning(absl::StrCat("store ", store->path_, ": cannot seal its secrets now (", s.message(),
+                              "); they are sealed on the next successful write"));
+    }
+  }
   return store;
 }
 
@@ -155,15 +199,102 @@ absl::StatusOr<std::map<std::string, Connection>> ConnectionStore::ReadFile(
   return out;
 }
 
-absl::Status ConnectionStore::Load() {
+absl::Status ConnectionStore::Load(bool* needs_sealing) {
   absl::StatusOr<std::map<std::string, Connection>> loaded = ReadFile(path_);
   if (!loaded.ok()) return loaded.status();
+  SealedCache sealed;
+  bool clear_or_retired = false;
+  // Missing key id -> the first place that needs it. Collected over the
+  // whole file so that one error names every key to bring back.
+  std::map<std::string, std::string> missing;
+  for (auto& [name, c] : *loaded) {
+    const std::string& connection_name = name;
+    absl::Status s = ForEachSecret(c, [&](const char* field, std::string* value) -> absl::Status {
+      if (value->empty()) return absl::OkStatus();
+      const std::string where = absl::StrCat("connection ", Quote(connection_name), ", field ", field);
+      if (!SecretBox::IsSealed(*value)) {
+        *value = SecretBox::ReadClear(*value);
+        clear_or_retired = true;
+        return absl::OkStatus();
+      }
+      const std::string key_id = SecretBox::SealedKeyId(*value);
+      if (!key_id.empty() && (!secrets_.has_value() || !secrets_->HasKey(key_id))) {
+        missing.emplace(key_id, where);
+        return absl::OkStatus();
+      }
+      if (!secrets_.has_value()) {
+        return absl::DataLossError(absl::StrCat("store file ", path_, ": ", where,
+                                                ": sealed value is malformed (truncated or changed by hand)"));
+      }
+      absl::StatusOr<std::string> clear = secrets_->Open(connection_name, field, *value);
+      if (!clear.ok()) {
+        return absl::Status(clear.status().code(), absl::StrCat("store file ", path_, ": ", where, ": ",
+                                                                clear.status().message()));
+      }
+      if (key_id != secrets_->sealing_key_id()) clear_or_retired = true;
+      sealed[{connection_name, field}] = SealedValue{*clear, *value};
+      *value = *std::move(clear);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+  }
+  if (!missing.empty()) {
+    std::vector<std::string> ids;
+    for (const auto& [id, where] : missing) ids.push_back(id);
+    const std::string keys = absl::StrCat(ids.size() == 1 ? "key " : "keys ", absl::StrJoin(ids, ", "));
+    const std::string example = absl::StrCat(" (e.g. ", missing.begin()->second, ")");
+    if (!secrets_.has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "store file ", path_, " holds secrets sealed with ", keys, example,
+          ", but no secret key file (--secret_key_file) is given; start with the key file that holds ",
+          ids.size() == 1 ? "it" : "them", ". The store was left unchanged"));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store file ", path_, " holds secrets sealed with ", keys, example,
+        ", which the secret key file (--secret_key_file) does not hold (it holds ",
+        absl::StrJoin(secrets_->key_ids(), ", "),
+        "); add the missing key after the first one (a key after the first only opens). The store "
+        "was left unchanged"));
+  }
   connections_ = *std::move(loaded);
+  sealed_ = std::move(sealed);
+  if (needs_sealing != nullptr) *needs_sealing = secrets_.has_value() && clear_or_retired;
   return absl::OkStatus();
 }
 
-absl::Status ConnectionStore::Save(const std::map<std::string, Connection>& connections) const {
-  return WriteFile(path_, connections);
+absl::Status ConnectionStore::Save(const std::map<std::string, Connection>& connections) {
+  std::map<std::string, Connection> stored = connections;
+  SealedCache sealed;
+  for (auto& [name, c] : stored) {
+    const std::string& connection_name = name;
+    IMAPC_RETURN_IF_ERROR(ForEachSecret(c, [&](const char* field, std::string* value) -> absl::Status {
+      if (!secrets_.has_value()) {
+        *value = SecretBox::StoreClear(*value);
+        return absl::OkStatus();
+      }
+      if (value->empty()) return absl::OkStatus();
+      // An unchanged value already sealed with the sealing key is written
+      // as it was: a new nonce per value on every write would wear out the
+      // key's safe number of random nonces for nothing.
+      std::pair<std::string, std::string> key(connection_name, field);
+      auto it = sealed_.find(key);
+      SealedValue entry;
+      if (it != sealed_.end() && it->second.clear == *value &&
+          SecretBox::SealedKeyId(it->second.stored) == secrets_->sealing_key_id()) {
+        entry = it->second;
+      } else {
+        absl::StatusOr<std::string> s = secrets_->Seal(connection_name, field, *value);
+        if (!s.ok()) return s.status();
+        entry = SealedValue{*value, *std::move(s)};
+      }
+      *value = entry.stored;
+      sealed[std::move(key)] = std::move(entry);
+      return absl::OkStatus();
+    }));
+  }
+  IMAPC_RETURN_IF_ERROR(WriteFile(path_, stored));
+  sealed_ = std::move(sealed);
+  return absl::OkStatus();
 }
 
 absl::Status ConnectionStore::WriteFile(const std::string& path,

@@ -8,10 +8,14 @@
 
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "server/secret_box.h"
 
 namespace server {
 namespace {
@@ -220,6 +224,323 @@ TEST_F(ConnectionStoreTest, AcceptsAnotherOwnersDirectorySharedWithOurGroupOnly)
   const std::string log = ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ(log.find("data directory"), std::string::npos) << log;
+}
+
+// ------------------------------------------------------ secrets at rest
+
+// Two fixed keys (base64 of 32 bytes) and their ids (first 8 hex digits of
+// the SHA-256 of the bytes, computed with sha256sum).
+constexpr char kKeyA[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+constexpr char kKeyAId[] = "630dcd29";
+constexpr char kKeyB[] = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+constexpr char kKeyBId[] = "72dbb733";
+
+class SealedStoreTest : public ConnectionStoreTest {
+ protected:
+  static ConnectionStoreOptions Keys(const std::string& key_file_text) {
+    ConnectionStoreOptions options;
+    absl::StatusOr<SecretBox> box = SecretBox::Parse(key_file_text, "test keys");
+    EXPECT_TRUE(box.ok()) << box.status();
+    if (box.ok()) options.secrets = *std::move(box);
+    return options;
+  }
+  std::string StoreBytes() const {
+    std::ifstream in(dir_ + "/connections.json", std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  void WriteStoreBytes(const std::string& bytes) const {
+    std::ofstream(dir_ + "/connections.json", std::ios::binary | std::ios::trunc) << bytes;
+  }
+  // The value of `json_field` in the object of connection `name` in the
+  // store file's `bytes` (a sealed value needs no JSON escaping).
+  static std::string StoredValue(const std::string& bytes, const std::string& name,
+                                 const std::string& json_field) {
+    const size_t at = bytes.find(absl::StrCat("\"name\": \"", name, "\""));
+    const std::string field = absl::StrCat("\"", json_field, "\": \"");
+    const size_t start = bytes.find(field, at);
+    if (at == std::string::npos || start == std::string::npos) return "";
+    return bytes.substr(start + field.size(), bytes.find('"', start + field.size()) - start - field.size());
+  }
+  // One connection per secret field, each secret unique so grep finds it.
+  static std::vector<Connection> WithEverySecret() {
+    std::vector<Connection> out;
+    out.push_back(Named("pw", "clear-password-1"));
+    Connection s = Named("static", "");
+    s.mutable_oauth2()->mutable_static_token()->set_access_token("clear-access-token-2");
+    out.push_back(s);
+    Connection r = Named("refresh", "");
+    auto* grant = r.mutable_oauth2()->mutable_refresh_token_grant();
+    grant->set_client_id("app");
+    grant->set_refresh_token("clear-refresh-token-3");
+    grant->set_client_secret("clear-client-secret-4");
+    out.push_back(r);
+    Connection c = Named("client", "");
+    auto* cc = c.mutable_oauth2()->mutable_client_credentials();
+    cc->set_client_id("app");
+    cc->set_client_secret("clear-client-secret-5");
+    cc->set_client_private_key_pem("-----BEGIN PRIVATE KEY-----\nclear-private-key-6\n");
+    out.push_back(c);
+    return out;
+  }
+  static constexpr const char* kSecrets[] = {"clear-password-1",      "clear-access-token-2",
+                                             "clear-refresh-token-3", "clear-client-secret-4",
+                                             "clear-client-secret-5", "clear-private-key-6"};
+
+  void ExpectEverySecretReadBack(ConnectionStore& store) {
+    std::vector<Connection> want = WithEverySecret();
+    for (const Connection& w : want) {
+      absl::StatusOr<Connection> got = store.Get(w.name());
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(got->SerializeAsString(), w.SerializeAsString()) << w.name();
+    }
+  }
+  void ExpectNoClearSecretOnDisk() {
+    const std::string bytes = StoreBytes();
+    for (const char* secret : kSecrets) {
+      EXPECT_FALSE(absl::StrContains(bytes, secret)) << secret << " in " << bytes;
+    }
+  }
+};
+
+TEST_F(SealedStoreTest, RoundTripSealsEverySecretField) {
+  {
+    auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (const Connection& c : WithEverySecret()) ASSERT_TRUE((*store)->Put(c).ok());
+    ExpectEverySecretReadBack(**store);
+  }
+  ExpectNoClearSecretOnDisk();
+  // Six sealed values, each with the key id; names and other fields stay
+  // readable.
+  const std::string bytes = StoreBytes();
+  size_t count = 0;
+  for (size_t at = 0; (at = bytes.find(absl::StrCat("\"sealed:v1:", kKeyAId, ":"), at)) != std::string::npos;
+       ++at) {
+    ++count;
+  }
+  EXPECT_EQ(count, 6u) << bytes;
+  EXPECT_TRUE(absl::StrContains(bytes, "\"refresh\"")) << bytes;
+  EXPECT_TRUE(absl::StrContains(bytes, "\"clientId\": \"app\"")) << bytes;
+
+  auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+  ASSERT_TRUE(store.ok()) << store.status();
+  ExpectEverySecretReadBack(**store);
+  // A reopen with the sealing key rewrites nothing.
+  EXPECT_EQ(StoreBytes(), bytes);
+}
+
+// Writes that do not change a secret keep its sealed bytes (no fresh nonce
+// per acknowledged cursor); a changed secret is sealed anew, never clear.
+TEST_F(SealedStoreTest, UnchangedSecretsKeepTheirSealedBytes) {
+  auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Put(Named("a", "first-password")).ok());
+  const std::string before = StoreBytes();
+  ASSERT_TRUE((*store)->SetAckCursor("a", "cursor-1").ok());
+  const std::string after_ack = StoreBytes();
+  EXPECT_EQ(StoredValue(after_ack, "a", "lastAckCursor"), "cursor-1");
+  const std::string sealed = StoredValue(before, "a", "password");
+  ASSERT_TRUE(absl::StartsWith(sealed, "sealed:v1:")) << before;
+  EXPECT_EQ(StoredValue(after_ack, "a", "password"), sealed);
+  ASSERT_TRUE((*store)->Update("a", [](Connection& c) {
+                         c.set_password("second-password");
+                         return absl::OkStatus();
+                       }).ok());
+  const std::string after_update = StoreBytes();
+  EXPECT_TRUE(absl::StartsWith(StoredValue(after_update, "a", "password"), "sealed:v1:")) << after_update;
+  EXPECT_NE(StoredValue(after_update, "a", "password"), sealed);
+  EXPECT_FALSE(absl::StrContains(after_update, "second-password"));
+  EXPECT_FALSE(absl::StrContains(after_update, "first-password"));
+  auto reopened = ConnectionStore::Open(dir_, Keys(kKeyA));
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->Get("a")->password(), "second-password");
+}
+
+TEST_F(SealedStoreTest, RotationOldKeySecondStillOpensAndTheFirstReseals) {
+  {
+    auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+    ASSERT_TRUE(store.ok());
+    for (const Connection& c : WithEverySecret()) ASSERT_TRUE((*store)->Put(c).ok());
+  }
+  ASSERT_TRUE(absl::StrContains(StoreBytes(), kKeyAId));
+  {
+    ::testing::internal::CaptureStderr();
+    auto store = ConnectionStore::Open(dir_, Keys(absl::StrCat(kKeyB, "\n", kKeyA, "\n")));
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(store.ok()) << store.status();
+    ExpectEverySecretReadBack(**store);
+    EXPECT_NE(log.find(absl::StrCat("secrets sealed with key ", kKeyBId)), std::string::npos) << log;
+  }
+  // Re-sealed with the first key: the old key is no longer needed.
+  const std::string bytes = StoreBytes();
+  EXPECT_FALSE(absl::StrContains(bytes, kKeyAId)) << bytes;
+  EXPECT_TRUE(absl::StrContains(bytes, kKeyBId)) << bytes;
+  ExpectNoClearSecretOnDisk();
+  auto store = ConnectionStore::Open(dir_, Keys(kKeyB));
+  ASSERT_TRUE(store.ok()) << store.status();
+  ExpectEverySecretReadBack(**store);
+}
+
+// A store sealed with a key the server lacks (or with no key file at all)
+// is refused with the key's id, and not one byte of it changes.
+TEST_F(SealedStoreTest, MissingKeyIsNamedAndTheStoreIsLeftAlone) {
+  {
+    auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+    ASSERT_TRUE(store.ok());
+    for (const Connection& c : WithEverySecret()) ASSERT_TRUE((*store)->Put(c).ok());
+  }
+  const std::string bytes = StoreBytes();
+
+  auto wrong = ConnectionStore::Open(dir_, Keys(kKeyB));
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(wrong.status().message().find(absl::StrCat("sealed with key ", kKeyAId, " (e.g. connection ")),
+            std::string::npos)
+      << wrong.status();
+  EXPECT_NE(wrong.status().message().find(absl::StrCat("it holds ", kKeyBId)), std::string::npos)
+      << wrong.status();
+  EXPECT_NE(wrong.status().message().find("left unchanged"), std::string::npos) << wrong.status();
+  EXPECT_EQ(StoreBytes(), bytes);
+
+  auto none = ConnectionStore::Open(dir_);
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(none.status().message().find(absl::StrCat("sealed with key ", kKeyAId)), std::string::npos)
+      << none.status();
+  EXPECT_NE(none.status().message().find("no secret key file"), std::string::npos) << none.status();
+  EXPECT_EQ(StoreBytes(), bytes);
+  for (const char* secret : kSecrets) {
+    EXPECT_EQ(wrong.status().message().find(secret), std::string::npos);
+    EXPECT_EQ(none.status().message().find(secret), std::string::npos);
+  }
+
+  // Once the key is back, everything is there.
+  auto right = ConnectionStore::Open(dir_, Keys(absl::StrCat(kKeyB, "\n", kKeyA)));
+  ASSERT_TRUE(right.ok()) << right.status();
+  ExpectEverySecretReadBack(**right);
+}
+
+TEST_F(SealedStoreTest, TruncatedOrCorruptedValueNamesConnectionAndField) {
+  {
+    auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+    ASSERT_TRUE(store.ok());
+    for (const Connection& c : WithEverySecret()) ASSERT_TRUE((*store)->Put(c).ok());
+  }
+  const std::string bytes = StoreBytes();
+  // The sealed refresh token: the sealed value after "refreshToken": ".
+  const std::string field = "\"refreshToken\": \"";
+  const size_t start = bytes.find(field) + field.size();
+  const size_t end = bytes.find('"', start);
+  ASSERT_NE(end, std::string::npos);
+  const std::string sealed = bytes.substr(start, end - start);
+  ASSERT_TRUE(absl::StartsWith(sealed, "sealed:v1:")) << sealed;
+
+  std::string flipped = sealed;
+  flipped[flipped.size() - 5] = flipped[flipped.size() - 5] == 'A' ? 'B' : 'A';
+  for (const std::string& bad : {sealed.substr(0, sealed.size() - 4), sealed.substr(0, 20), flipped,
+                                 std::string("sealed:v1:") + kKeyAId}) {
+    const std::string corrupt = absl::StrCat(bytes.substr(0, start), bad, bytes.substr(end));
+    WriteStoreBytes(corrupt);
+    auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+    EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << bad;
+    EXPECT_NE(store.status().message().find(
+                  "connection 'refresh', field oauth2.refresh_token_grant.refresh_token: sealed value"),
+              std::string::npos)
+        << store.status();
+    EXPECT_NE(store.status().message().find("connections.json"), std::string::npos) << store.status();
+    EXPECT_EQ(StoreBytes(), corrupt);
+  }
+}
+
+// A sealed value copied into another connection (or another field) of the
+// file does not open: the associated data binds it to its place.
+TEST_F(SealedStoreTest, SealedValueCopiedElsewhereFails) {
+  {
+    auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Put(Named("a", "password-of-a")).ok());
+    ASSERT_TRUE((*store)->Put(Named("b", "password-of-b")).ok());
+  }
+  const std::string bytes = StoreBytes();
+  const std::string a = StoredValue(bytes, "a", "password");
+  const std::string b = StoredValue(bytes, "b", "password");
+  ASSERT_TRUE(absl::StartsWith(a, "sealed:v1:")) << bytes;
+  ASSERT_NE(a, b);
+  WriteStoreBytes(absl::StrReplaceAll(bytes, {{b, a}}));
+  auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(store.status().message().find("connection 'b', field password: sealed value does not authenticate"),
+            std::string::npos)
+      << store.status();
+  EXPECT_NE(store.status().message().find("copied from another connection or field"), std::string::npos);
+  EXPECT_EQ(store.status().message().find("password-of"), std::string::npos);
+}
+
+// A clear-text store as the version before sealing wrote it is read, and
+// sealed as soon as a key is configured.
+TEST_F(SealedStoreTest, ClearStoreOfThePreviousVersionIsReadThenSealed) {
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  WriteStoreBytes(R"({
+ "connections": [
+  {
+   "name": "legacy",
+   "username": "u",
+   "password": "legacy-clear-password",
+   "lastAckCursor": "c1.abc"
+  },
+  {
+   "name": "legacy-oauth",
+   "username": "u",
+   "oauth2": {
+    "refreshTokenGrant": {
+     "clientId": "app",
+     "refreshToken": "legacy-refresh-token"
+    }
+   }
+  }
+ ]
+})");
+  {
+    // Without a key: read as it is, and left as it is.
+    auto store = ConnectionStore::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->Get("legacy")->password(), "legacy-clear-password");
+  }
+  EXPECT_TRUE(absl::StrContains(StoreBytes(), "legacy-clear-password"));
+  {
+    auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->Get("legacy")->password(), "legacy-clear-password");
+    EXPECT_EQ((*store)->Get("legacy")->last_ack_cursor(), "c1.abc");
+    EXPECT_EQ((*store)->Get("legacy-oauth")->oauth2().refresh_token_grant().refresh_token(),
+              "legacy-refresh-token");
+  }
+  const std::string bytes = StoreBytes();
+  EXPECT_FALSE(absl::StrContains(bytes, "legacy-clear-password")) << bytes;
+  EXPECT_FALSE(absl::StrContains(bytes, "legacy-refresh-token")) << bytes;
+  EXPECT_TRUE(absl::StrContains(bytes, absl::StrCat("\"password\": \"sealed:v1:", kKeyAId, ":"))) << bytes;
+  auto store = ConnectionStore::Open(dir_, Keys(kKeyA));
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->Get("legacy-oauth")->oauth2().refresh_token_grant().refresh_token(),
+            "legacy-refresh-token");
+}
+
+// Without a key, a password that looks sealed is stored so that it reads
+// back as itself (not refused at the next start as a broken sealed value).
+TEST_F(SealedStoreTest, ClearPasswordThatLooksSealedSurvives) {
+  const std::string odd = absl::StrCat("sealed:v1:", kKeyAId, ":AAAA");
+  {
+    auto store = ConnectionStore::Open(dir_);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Put(Named("odd", odd)).ok());
+  }
+  auto store = ConnectionStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->Get("odd")->password(), odd);
+  // And a key configured later seals it like any other.
+  auto sealed = ConnectionStore::Open(dir_, Keys(kKeyA));
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ((*sealed)->Get("odd")->password(), odd);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "server/acknowledge.h"
 #include "server/cancel_watcher.h"
 #include "server/connection_validation.h"
+#include "server/discover.h"
 #include "server/imap_connect.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -482,6 +483,25 @@ grpc::Status ConnectorService::TestQuery(grpc::ServerContext* context,
     sample.set_cursor(sealer_.Seal(connection->name(), sample.cursor()));
   }
   return Finish("TestQuery", subject, absl::OkStatus());
+}
+
+grpc::Status ConnectorService::Discover(grpc::ServerContext* context,
+                                        const connector::v1::DiscoverRequest* request,
+                                        connector::v1::DiscoverResponse* response) {
+  if (absl::Status denied = auth_.Check(*context); !denied.ok()) {
+    return Finish("Discover", "", denied);
+  }
+  std::string subject;
+  absl::StatusOr<Connection> connection = Resolve(request->connection(), &subject);
+  if (!connection.ok()) return Finish("Discover", subject, connection.status());
+  // Not RequireSource: a target's folders are where WriteRecords appends.
+  StreamControl control;
+  CancelWatcher watcher(context, &control);
+  absl::StatusOr<connector::v1::DiscoverResponse> result =
+      RunDiscover(*connection, DeadlineOf(*context), &control);
+  if (!result.ok()) return Finish("Discover", subject, result.status());
+  *response = *std::move(result);
+  return Finish("Discover", subject, absl::OkStatus());
 }
 
 grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService::StreamRecords(

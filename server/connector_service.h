@@ -100,6 +100,8 @@ class ConnectorService final
                               connector::v1::TestConnectionResponse* response) override;
   grpc::Status TestQuery(grpc::ServerContext* context, const connector::v1::TestQueryRequest* request,
                          connector::v1::TestQueryResponse* response) override;
+  grpc::Status Discover(grpc::ServerContext* context, const connector::v1::DiscoverRequest* request,
+                        connector::v1::DiscoverResponse* response) override;
   grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* StreamRecords(
       grpc::CallbackServerContext* context,
       const connector::v1::StreamRecordsRequest* request) override;

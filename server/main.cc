@@ -2,7 +2,8 @@
 // for deployments also --connections_file/--secrets_dir (declared
 // connections), --tls_* (gRPC over TLS, mTLS), --auth_token_file (bearer
 // token), --health_listen (plaintext health for probes), --metrics_listen
-// (Prometheus), --cursor_key_file (keys sealing cursors). SIGTERM or SIGINT
+// (Prometheus), --cursor_key_file (keys sealing cursors), --secret_key_file
+// (keys sealing stored passwords and OAuth secrets). SIGTERM or SIGINT
 // turn health to NOT_SERVING, end follow streams at once (UNAVAILABLE with
 // their resume cursor), let other calls finish (up to --shutdown_grace),
 // and exit 0.
@@ -33,6 +34,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/request_parse_interceptor.h"
+#include "server/secret_box.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to serve gRPC on; port 0 picks a free port (logged at start)");
@@ -71,6 +73,14 @@ ABSL_FLAG(std::string, cursor_key_file, "",
           "all verify, so a new key goes first during a rotation. Replicas serving the same "
           "connections need the same file (e.g. a Secret). Default: DATA_DIR/cursor-keys, created "
           "with a random key on first start");
+
+ABSL_FLAG(std::string, secret_key_file, "",
+          "file of AES-256 keys that seal the passwords and OAuth secrets stored in "
+          "DATA_DIR/connections.json, one per line as the base64 of 32 bytes (openssl rand -base64 "
+          "32): the first seals, all open, so a new key goes first during a rotation and the old one "
+          "stays until a start with the new file has re-sealed everything. Keys are named in logs by id (first 8 "
+          "hex digits of the SHA-256 of the 32 bytes). Default: secrets stored in clear text (a warning "
+          "at start)");
 
 namespace {
 
@@ -144,8 +154,24 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  server::ConnectionStoreOptions store_options;
+  if (const std::string key_file = absl::GetFlag(FLAGS_secret_key_file); !key_file.empty()) {
+    absl::StatusOr<server::SecretBox> secrets = server::SecretBox::Load(key_file);
+    if (!secrets.ok()) {
+      server::LogError(absl::StrCat("--secret_key_file: ", secrets.status().message()));
+      return 1;
+    }
+    server::LogInfo(absl::StrCat("stored secrets are sealed with key ", secrets->sealing_key_id(),
+                                 " (", secrets->key_ids().size(),
+                                 secrets->key_ids().size() == 1 ? " key" : " keys", " in ", key_file, ")"));
+    store_options.secrets = *std::move(secrets);
+  } else {
+    server::LogWarning(
+        "no --secret_key_file: passwords and OAuth secrets of connections made with Configure are "
+        "stored in clear text in the data directory");
+  }
   absl::StatusOr<std::unique_ptr<server::ConnectionStore>> store =
-      server::ConnectionStore::Open(absl::GetFlag(FLAGS_data_dir));
+      server::ConnectionStore::Open(absl::GetFlag(FLAGS_data_dir), std::move(store_options));
   if (!store.ok()) {
     server::LogError(absl::StrCat("--data_dir: ", store.status().message()));
     return 1;

@@ -1,12 +1,15 @@
 // What a deployment relies on, through the real binary: connections
 // declared in a file with passwords from a secrets directory, gRPC over TLS
 // and mTLS, a bearer token on every call, the plaintext health port for
-// probes, and the Prometheus metrics endpoint.
+// probes, the Prometheus metrics endpoint, and passwords sealed at rest
+// with --secret_key_file.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -267,6 +270,70 @@ TEST_F(DeploymentTest, MetricsCountCallsRecordsAndImapCommands) {
   EXPECT_THAT(metrics, HasSubstr("imapc_open_streams 0"));
   EXPECT_THAT(metrics, HasSubstr("imapc_imap_command_seconds_count{command=\"UID FETCH\",ok=\"true\"}"));
   EXPECT_THAT(metrics, HasSubstr("imapc_imap_command_seconds_bucket{command=\"EXAMINE\",ok=\"true\",le=\"+Inf\"}"));
+}
+
+// A password given to Configure is sealed in DATA_DIR/connections.json
+// under --secret_key_file, and still logs in after a restart; without the
+// key the server refuses to start, naming the key, and changes nothing.
+TEST_F(DeploymentTest, PasswordsAreSealedAtRestAndSurviveARestart) {
+  // Key id: printf KEY | base64 -d | sha256sum | cut -c1-8.
+  WriteFile(dir_ + "/secret-keys", "# imap-connector secret keys\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n");
+  const std::string key_id = "630dcd29";
+  const std::vector<std::string> flags = {absl::StrCat("--secret_key_file=", dir_, "/secret-keys")};
+  Start(flags);
+  EXPECT_THAT(server_->log(), HasSubstr(absl::StrCat("stored secrets are sealed with key ", key_id)));
+  EXPECT_THAT(server_->log(), ::testing::Not(HasSubstr("clear text")));
+  {
+    auto stub = connector::v1::Connector::NewStub(server_->channel());
+    grpc::ClientContext ctx;
+    connector::v1::ConfigureRequest request;
+    connector::v1::Connection& c = *request.mutable_connection();
+    c.set_name("sealed-support");
+    c.set_server_url(absl::StrCat("imaps://localhost:", dovecot->imaps_port()));
+    c.set_username("alice");
+    c.set_password("alice-password");
+    c.set_timeout_ms(10000);
+    c.mutable_tls()->set_ca_bundle_pem(dovecot->ca_pem());
+    connector::v1::ConfigureResponse response;
+    grpc::Status s = stub->Configure(&ctx, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const std::string stored = Read("store/connections.json");
+  EXPECT_THAT(stored, HasSubstr("sealed-support"));
+  EXPECT_THAT(stored, HasSubstr(absl::StrCat("\"password\": \"sealed:v1:", key_id, ":")));
+  EXPECT_THAT(stored, ::testing::Not(HasSubstr("alice-password")));
+  ASSERT_EQ(server_->Stop(SIGTERM), 0);
+
+  Start(flags);
+  {
+    auto stub = connector::v1::Connector::NewStub(server_->channel());
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    connector::v1::TestConnectionRequest request;
+    request.set_name("sealed-support");
+    connector::v1::TestConnectionResponse response;
+    grpc::Status s = stub->TestConnection(&ctx, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(response.ok()) << response.message();
+  }
+  EXPECT_THAT(server_->log(), ::testing::Not(HasSubstr("alice-password")));
+  ASSERT_EQ(server_->Stop(SIGTERM), 0);
+  server_.reset();
+  EXPECT_EQ(Read("store/connections.json"), stored);
+
+  // Without the key file the server warns once; this store is sealed, so it
+  // stops and says which key it needs.
+  absl::StatusOr<std::unique_ptr<ServerProcess>> keyless = ServerProcess::Start(dir_ + "/store");
+  ASSERT_FALSE(keyless.ok());
+  const std::string keyless_log(keyless.status().message());
+  EXPECT_THAT(keyless_log, HasSubstr(absl::StrCat("sealed with key ", key_id)));
+  EXPECT_THAT(keyless_log, ::testing::Not(HasSubstr("alice-password")));
+  // The one warning a server without a key file gives at start.
+  const std::string warning = "no --secret_key_file: passwords and OAuth secrets";
+  const size_t first = keyless_log.find(warning);
+  EXPECT_NE(first, std::string::npos) << keyless_log;
+  EXPECT_EQ(keyless_log.find(warning, first + 1), std::string::npos) << keyless_log;
+  EXPECT_EQ(Read("store/connections.json"), stored);
 }
 
 }  // namespace

@@ -19,6 +19,13 @@ X-GM-LABELS, X-GM-MSGID and X-GM-THRID, and every SEARCH recorded in the
 stats file ("searches"). --gmail-refuse and --m365-refuse answer logins as
 Gmail and Microsoft 365 refuse them.
 
+With --vanishing-folder NAME it lists the folders of VANISHING_FOLDERS and
+NAME, and answers every STATUS of NAME with NO [NONEXISTENT], as if NAME
+were deleted between LIST and STATUS; with --list-status too it offers
+LIST-EXTENDED and LIST-STATUS and leaves NAME's STATUS out of the LIST
+answer, as RFC 5819 asks of a server that cannot give it; with --stall-list
+it never answers LIST.
+
   hostile_imap_server.py --messages 50 --drop-after 7
   hostile_imap_server.py --gmail --stats-file /tmp/stats.json
 """
@@ -62,6 +69,16 @@ GMAIL_FOLDERS = [
     ("[Gmail]/Sent Mail", ["\\HasNoChildren", "\\Sent"], "\\Sent"),
     ("[Gmail]/Trash", ["\\HasNoChildren", "\\Trash"], ""),
 ]
+
+# The folders of --vanishing-folder: (name on the wire, LIST attributes,
+# subscribed, messages, unseen). "Entw&APw-rfe" is "Entwürfe".
+VANISHING_FOLDERS = [
+    ("INBOX", ["\\HasNoChildren"], True, 3, 1),
+    ("Projects", ["\\HasChildren", "\\Noselect"], False, 0, 0),
+    ("Projects/Entw&APw-rfe", ["\\HasNoChildren", "\\Drafts"], True, 5, 2),
+    ("Sent", ["\\HasNoChildren", "\\Sent"], False, 7, 0),
+]
+
 
 GMAIL_REFUSALS = {
     # Gmail's answers to a password login it will not take.
@@ -298,6 +315,8 @@ class Connection:
             caps += ["X-GM-EXT-1", "SPECIAL-USE"]
         if self.args.m365_refuse:
             caps += ["AUTH=PLAIN", "AUTH=XOAUTH2", "SASL-IR"]
+        if self.args.vanishing_folder and self.args.list_status:
+            caps += ["LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE"]
         return " ".join(caps)
 
     def run(self):
@@ -407,7 +426,53 @@ class Connection:
         if self.args.gmail:
             self.gmail_list(tag, rest)
             return
+        if self.args.vanishing_folder:
+            self.vanishing_list(tag, rest, "LIST")
+            return
         self.send('* LIST (\\HasNoChildren) "/" INBOX\r\n%s OK list\r\n' % tag)
+
+    # --- --vanishing-folder ---------------------------------------------
+    def vanishing_folders(self):
+        return VANISHING_FOLDERS + [(self.args.vanishing_folder, ["\\HasNoChildren"], True, 2, 2)]
+
+    def vanishing_list(self, tag, rest, verb):
+        if self.args.stall_list:
+            self.hold()
+        extended = verb == "LIST" and "RETURN" in rest.upper()
+        with_status = extended and "STATUS" in rest.upper().split("RETURN", 1)[1]
+        out = []
+        for name, attributes, subscribed, messages, unseen in self.vanishing_folders():
+            if verb == "LSUB" and not subscribed:
+                continue
+            attrs = list(attributes)
+            if extended and subscribed:
+                attrs.append("\\Subscribed")
+            out.append('* %s (%s) "/" %s\r\n' % (verb, " ".join(attrs), imap_quote(name)))
+            if with_status and "\\Noselect" not in attributes \
+                    and name != self.args.vanishing_folder:
+                out.append("* STATUS %s (MESSAGES %d UNSEEN %d UIDNEXT %d UIDVALIDITY %d)\r\n"
+                           % (imap_quote(name), messages, unseen, messages + 1, UIDVALIDITY))
+        self.send("".join(out) + "%s OK %s done\r\n" % (tag, verb))
+
+    def cmd_LSUB(self, tag, rest):
+        if not self.args.vanishing_folder:
+            self.send("%s BAD unknown command LSUB\r\n" % tag)
+            return
+        self.vanishing_list(tag, rest, "LSUB")
+
+    def cmd_STATUS(self, tag, rest):
+        if not self.args.vanishing_folder:
+            self.send("%s BAD unknown command STATUS\r\n" % tag)
+            return
+        tokens = search_tokens(rest)
+        name = tokens[0][1] if tokens and isinstance(tokens[0], tuple) else (tokens or [""])[0]
+        for folder, attributes, _, messages, unseen in VANISHING_FOLDERS:
+            if folder == name and "\\Noselect" not in attributes:
+                self.send("* STATUS %s (MESSAGES %d UNSEEN %d UIDNEXT %d UIDVALIDITY %d)\r\n"
+                          "%s OK status done\r\n"
+                          % (imap_quote(name), messages, unseen, messages + 1, UIDVALIDITY, tag))
+                return
+        self.send("%s NO [NONEXISTENT] Mailbox does not exist\r\n" % tag)
 
     def gmail_list(self, tag, rest):
         args = [t[1] if isinstance(t, tuple) else t for t in search_tokens(rest)]
@@ -770,6 +835,12 @@ def main():
                    help="refuse every login as Gmail does (implies --gmail)")
     p.add_argument("--m365-refuse", action="store_true",
                    help="refuse every login as Microsoft 365 does: NO AUTHENTICATE failed.")
+    p.add_argument("--vanishing-folder", default="", metavar="NAME",
+                   help="list a few folders and NAME, whose STATUS answers NO [NONEXISTENT]")
+    p.add_argument("--list-status", action="store_true",
+                   help="with --vanishing-folder: offer LIST-EXTENDED and LIST-STATUS")
+    p.add_argument("--stall-list", action="store_true",
+                   help="with --vanishing-folder: never answer LIST")
     p.add_argument("--chaos", type=int, default=None, help="seed: faults at random")
     p.add_argument("--chaos-rate", type=float, default=0.02)
     p.add_argument("--stats-file", default="")

@@ -8,10 +8,11 @@
 # private Dovecot (scripts/dovecot-sandbox, free loopback ports, the sample
 # mailbox tests/data/mailbox) and runs imapc against it:
 #   - with --connection-file (imapc starts and stops its own server):
-#     test-connection, explain, query as JSON lines and CSV, a query that
-#     does not parse, a wrong password, resume after the 2nd record's
-#     cursor, usage errors, missing stubs, and Ctrl-C during a call to an
-#     IMAP server that never answers (exit 130, private server gone);
+#     test-connection, explain, discover (table and JSON), query as JSON
+#     lines and CSV, a query that does not parse, a wrong password, resume
+#     after the 2nd record's cursor, usage errors, missing stubs, and
+#     Ctrl-C during a call to an IMAP server that never answers (exit 130,
+#     private server gone);
 #   - with --server --connection against a server this test starts with a
 #     bearer token, after storing the connection with Configure.
 # Prints "PASS|FAIL name (seconds)" per check and exits non-zero if any
@@ -170,6 +171,30 @@ has "$WORK/out" '^  subject +string '
 has "$WORK/out" '^  login +[0-9.]+ ms '
 [ "$(grep -c '^{"uid": [0-9]*, "subject": ".*[Ww]elcome' "$WORK/out")" -eq 2 ] ||
   problem "not 2 sample records with 'welcome' in the subject"
+end
+
+begin "discover"
+run discover "${CONN[@]}"
+expect_rc 0
+has "$WORK/out" '^folder +role +subscribed +messages +unseen +size +uidvalidity +uidnext$'
+has "$WORK/out" '^INBOX +\\Inbox +(yes|no) +4 +[0-9]+ +[-0-9]+ +[1-9][0-9]* +[1-9][0-9]*$'
+has "$WORK/out" '^Entwürfe +(yes|no) +[0-9]+ '
+has "$WORK/out" '^Archive +(yes|no) +[0-9]+ '
+has "$WORK/out" '^[0-9]+ folders; query language [0-9.]+; columns: uid, folder, '
+has "$WORK/out" '^list: [0-9]+ folders; counts from '
+run discover "${CONN[@]}" --format json
+expect_rc 0
+msg=$("$PY" - "$WORK/out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+inbox = [f for f in r["folders"] if f["name"] == "INBOX"]
+if not inbox or inbox[0].get("messages") != 4 or inbox[0].get("role") != "\\Inbox":
+    sys.exit(f"INBOX is {inbox}")
+if not any(c["name"] == "subject" for c in r["columns"]):
+    sys.exit("no subject column")
+PY
+) || problem "$msg"
+no_leftovers
 end
 
 begin "query json"
@@ -370,6 +395,9 @@ PY
   run query "${STORED[@]}"
   expect_rc 0
   check_inbox_json "$WORK/out"
+  run discover "${STORED[@]}"
+  expect_rc 0
+  has "$WORK/out" '^INBOX +\\Inbox +(yes|no) +4 '
   run explain "${STORED[@]}"
   expect_rc 0
   has "$WORK/out" "^query: SELECT uid, subject, from FROM"

@@ -60,6 +60,16 @@ bool IsSelectable(const ListEntry& e) {
 
 }  // namespace
 
+std::string FolderRole(const ListEntry& entry) {
+  if (absl::EqualsIgnoreCase(entry.name, "INBOX")) return "\\Inbox";
+  for (const std::string& a : entry.attributes) {
+    for (absl::string_view role : kRoles) {
+      if (role != "\\Inbox" && absl::EqualsIgnoreCase(a, role)) return std::string(role);
+    }
+  }
+  return "";
+}
+
 absl::StatusOr<std::vector<std::string>> ResolveFolders(Session& session,
                                                         const std::vector<std::string>& names,
                                                         absl::string_view default_folder) {

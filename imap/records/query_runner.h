@@ -100,6 +100,11 @@ struct TextSections {
 };
 TextSections ChooseTextSections(const wire::BodyStructure& root);
 
+// The role of a folder as queries name it ("\Sent" for FROM role:sent):
+// its special-use attribute (RFC 6154, or Gmail's \Important), "\Inbox"
+// for INBOX, "" for none.
+std::string FolderRole(const ListEntry& entry);
+
 // The folders a query names, in order and without repeats: names with the
 // wildcards * and % are expanded with LIST ('/' in them stands for the
 // server's hierarchy separator; folders that cannot be selected are

@@ -1,4 +1,4 @@
-// Folder commands: LIST, STATUS, EXAMINE/SELECT, CREATE, DELETE.
+// Folder commands: LIST, STATUS, EXAMINE/SELECT, CREATE, DELETE, SUBSCRIBE.
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -45,53 +45,68 @@ absl::StatusOr<std::vector<ListEntry>> Session::List(absl::string_view reference
   absl::Status bad;
   IMAPC_RETURN_IF_ERROR(Run(b, "LIST", [&](const wire::Response& r) {
     if (r.keyword != "LIST") return false;
-    if (r.values.size() != 3 || !r.values[0].IsList() ||
-        !(r.values[1].IsString() || r.values[1].IsNil()) || !r.values[2].IsStringLike()) {
-      if (bad.ok()) bad = Malformed(absl::StrCat("LIST response: ", r.DebugString()));
+    absl::StatusOr<ListEntry> e = ParseListResponse(r);
+    if (!e.ok()) {
+      if (bad.ok()) bad = e.status();
       return true;
     }
-    ListEntry e;
-    for (const wire::Value& a : r.values[0].list) e.attributes.push_back(a.text);
-    if (r.values[1].IsString() && r.values[1].text.size() == 1) e.delimiter = r.values[1].text[0];
-    e.wire_name = r.values[2].text;
-    // A name that is not valid modified UTF-7 (some servers send raw
-    // UTF-8) is kept as sent.
-    absl::StatusOr<std::string> decoded =
-        IsEnabled("UTF8=ACCEPT") ? absl::StatusOr<std::string>(e.wire_name)
-                                 : wire::DecodeMailboxName(e.wire_name);
-    e.name = decoded.ok() ? *decoded : e.wire_name;
-    entries.push_back(std::move(e));
+    entries.push_back(*std::move(e));
     return true;
   }).status());
   IMAPC_RETURN_IF_ERROR(bad);
   return entries;
 }
 
-absl::StatusOr<StatusInfo> Session::Status(absl::string_view folder) {
-  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireMailboxName(folder));
+absl::StatusOr<ListEntry> Session::ParseListResponse(const wire::Response& r) const {
+  if (r.values.size() < 3 || !r.values[0].IsList() ||
+      !(r.values[1].IsString() || r.values[1].IsNil()) || !r.values[2].IsStringLike()) {
+    return Malformed(absl::StrCat(r.keyword, " response: ", r.DebugString().substr(0, 200)));
+  }
+  ListEntry e;
+  for (const wire::Value& a : r.values[0].list) e.attributes.push_back(a.text);
+  if (r.values[1].IsString() && r.values[1].text.size() == 1) e.delimiter = r.values[1].text[0];
+  e.wire_name = r.values[2].text;
+  // A name that is not valid modified UTF-7 (some servers send raw
+  // UTF-8) is kept as sent.
+  absl::StatusOr<std::string> decoded =
+      IsEnabled("UTF8=ACCEPT") ? absl::StatusOr<std::string>(e.wire_name)
+                               : wire::DecodeMailboxName(e.wire_name);
+  e.name = decoded.ok() ? *decoded : e.wire_name;
+  return e;
+}
+
+std::string Session::StatusItems() const {
   std::string items = "MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN";
   if (HasCapability("CONDSTORE")) items += " HIGHESTMODSEQ";
   if (HasCapability("STATUS=SIZE")) items += " SIZE";
+  return items;
+}
+
+void Session::ReadStatusItems(const std::vector<wire::Value>& kv, StatusInfo* info) {
+  for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+    if (!kv[i + 1].IsNumber()) continue;
+    const std::string key = absl::AsciiStrToUpper(kv[i].text);
+    const uint64_t n = kv[i + 1].number;
+    const auto n32 = static_cast<uint32_t>(n);
+    if (key == "MESSAGES") info->messages = n32;
+    if (key == "RECENT") info->recent = n32;
+    if (key == "UIDNEXT") info->uid_next = n32;
+    if (key == "UIDVALIDITY") info->uid_validity = n32;
+    if (key == "UNSEEN") info->unseen = n32;
+    if (key == "HIGHESTMODSEQ") info->highest_modseq = n;
+    if (key == "SIZE") info->size = n;
+  }
+}
+
+absl::StatusOr<StatusInfo> Session::Status(absl::string_view folder) {
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireMailboxName(folder));
   wire::CommandBuilder b(NextTag(), "STATUS", literal_mode());
-  b.AString(wire_name).Raw(absl::StrCat("(", items, ")"));
+  b.AString(wire_name).Raw(absl::StrCat("(", StatusItems(), ")"));
   StatusInfo info;
   absl::StatusOr<wire::Response> r =
       Run(b, absl::StrCat("STATUS \"", folder, "\""), [&](const wire::Response& u) {
         if (u.keyword != "STATUS" || u.values.size() != 2 || !u.values[1].IsList()) return false;
-        const std::vector<wire::Value>& kv = u.values[1].list;
-        for (size_t i = 0; i + 1 < kv.size(); i += 2) {
-          if (!kv[i + 1].IsNumber()) continue;
-          const std::string key = absl::AsciiStrToUpper(kv[i].text);
-          const uint64_t n = kv[i + 1].number;
-          const auto n32 = static_cast<uint32_t>(n);
-          if (key == "MESSAGES") info.messages = n32;
-          if (key == "RECENT") info.recent = n32;
-          if (key == "UIDNEXT") info.uid_next = n32;
-          if (key == "UIDVALIDITY") info.uid_validity = n32;
-          if (key == "UNSEEN") info.unseen = n32;
-          if (key == "HIGHESTMODSEQ") info.highest_modseq = n;
-          if (key == "SIZE") info.size = n;
-        }
+        ReadStatusItems(u.values[1].list, &info);
         return true;
       });
   if (!r.ok()) return NotFoundIfPlainNo(r.status());
@@ -142,6 +157,14 @@ absl::Status Session::Delete(absl::string_view folder) {
   wire::CommandBuilder b(NextTag(), "DELETE", literal_mode());
   b.AString(wire_name);
   return Run(b, absl::StrCat("DELETE \"", folder, "\"")).status();
+}
+
+absl::Status Session::Subscribe(absl::string_view folder, bool subscribe) {
+  IMAPC_ASSIGN_OR_RETURN(std::string wire_name, WireMailboxName(folder));
+  const absl::string_view verb = subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE";
+  wire::CommandBuilder b(NextTag(), verb, literal_mode());
+  b.AString(wire_name);
+  return Run(b, absl::StrCat(verb, " \"", folder, "\"")).status();
 }
 
 }  // namespace imap

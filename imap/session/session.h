@@ -12,8 +12,9 @@
 //   s.Logout();
 //
 // Command families live in their own files: auth.cc, mailbox.cc (LIST,
-// STATUS, SELECT), search.cc, fetch.cc, append.cc, store.cc (STORE, COPY,
-// MOVE, EXPUNGE), idle.cc, extensions.cc (ENABLE, ID, COMPRESS).
+// STATUS, SELECT, SUBSCRIBE), list_status.cc (every folder with its
+// counts), search.cc, fetch.cc, append.cc, store.cc (STORE, COPY, MOVE,
+// EXPUNGE), idle.cc, extensions.cc (ENABLE, ID, COMPRESS).
 #ifndef IMAP_SESSION_SESSION_H_
 #define IMAP_SESSION_SESSION_H_
 
@@ -118,6 +119,39 @@ struct StatusInfo {
   absl::optional<uint64_t> highest_modseq, size;
 };
 
+// One folder as ListFolders() reports it.
+struct FolderStatus {
+  ListEntry entry;
+  // \Subscribed (LIST-EXTENDED), or named by LSUB.
+  bool subscribed = false;
+  // False for \Noselect and \NonExistent: no STATUS is asked for it.
+  bool selectable = true;
+  // The counts, when `error` is OK and the folder is selectable.
+  StatusInfo status;
+  // Why STATUS failed for this folder alone (e.g. NOT_FOUND: it was
+  // deleted after LIST); the other folders are not affected.
+  absl::Status error;
+};
+
+struct ListFoldersOptions {
+  // Use LIST-EXTENDED (RFC 5258) and LIST-STATUS (RFC 5819) when the
+  // server offers them; off, plain LIST + LSUB + STATUS (tests use it to
+  // run the fallback on servers that have both).
+  bool use_extensions = true;
+  // STATUS commands sent before their answers are read. Bounded so that
+  // neither side's socket buffer fills while the other is not reading.
+  int status_window = 64;
+};
+
+struct ListFoldersResult {
+  // In the order the server listed them.
+  std::vector<FolderStatus> folders;
+  // The LIST carried the counts (LIST-STATUS).
+  bool used_list_status = false;
+  // STATUS commands sent (selectable folders LIST-STATUS did not cover).
+  int status_commands = 0;
+};
+
 struct AppendResult {
   // From APPENDUID (RFC 4315), when the server has UIDPLUS.
   absl::optional<uint32_t> uid_validity;
@@ -191,6 +225,17 @@ class Session {
                                               absl::string_view pattern);
   // STATUS of a folder that need not be selected.
   absl::StatusOr<StatusInfo> Status(absl::string_view folder);
+  // Every folder (LIST "" "*") with its subscription and its counts:
+  // MESSAGES UNSEEN UIDNEXT UIDVALIDITY, and SIZE with STATUS=SIZE. Never
+  // HIGHESTMODSEQ: asking for it enables CONDSTORE (RFC 7162 3.1), and
+  // Dovecot then keeps modification sequences in that folder for good, so
+  // looking would change what later readers see. From LIST ... RETURN
+  // (SUBSCRIBED SPECIAL-USE STATUS (...)) where the server has LIST-STATUS,
+  // else LIST (RETURN (SUBSCRIBED) with LIST-EXTENDED, LSUB without) and
+  // one STATUS per selectable folder, pipelined. A STATUS the server
+  // refuses is that folder's FolderStatus::error; errors of the call are
+  // LIST's and the connection's.
+  absl::StatusOr<ListFoldersResult> ListFolders(const ListFoldersOptions& options = {});
   // Opens `folder` (UTF-8) read-only (EXAMINE) or read-write (SELECT).
   // Errors: NOT_FOUND (kNoMailbox) if the server refuses the folder.
   absl::StatusOr<MailboxInfo> Examine(absl::string_view folder);
@@ -201,6 +246,8 @@ class Session {
   absl::Status Create(absl::string_view folder);
   // DELETE a folder (UTF-8).
   absl::Status Delete(absl::string_view folder);
+  // SUBSCRIBE / UNSUBSCRIBE a folder (UTF-8).
+  absl::Status Subscribe(absl::string_view folder, bool subscribe = true);
 
   // UID SEARCH with `criteria`: search keys as trusted syntax, with user
   // strings added by SearchCriteria so they are quoted safely. Uses ESEARCH
@@ -305,6 +352,18 @@ class Session {
   absl::Time DeadlineAfter(absl::Duration timeout) const;
   void SetCapabilities(const std::vector<wire::Value>& values);
   absl::StatusOr<MailboxInfo> OpenMailbox(absl::string_view verb, absl::string_view folder);
+  // A LIST or LSUB response as an entry (the name decoded); extended data
+  // after the name (RFC 5258) is ignored.
+  absl::StatusOr<ListEntry> ParseListResponse(const wire::Response& r) const;
+  // The STATUS items we ask for: "MESSAGES RECENT UIDNEXT UIDVALIDITY
+  // UNSEEN", with HIGHESTMODSEQ and SIZE where offered.
+  std::string StatusItems() const;
+  // Reads the (name value ...) list of a STATUS response into `info`.
+  static void ReadStatusItems(const std::vector<wire::Value>& items, StatusInfo* info);
+  // Sends STATUS `items` (e.g. "(MESSAGES UNSEEN)") for `folders` (at most
+  // `window` at once) and fills their status or error.
+  absl::Status PipelinedStatus(const std::vector<FolderStatus*>& folders, absl::string_view items,
+                               int window);
   // A folder name (UTF-8) as it goes on the wire.
   absl::StatusOr<std::string> WireMailboxName(absl::string_view folder) const;
   absl::Status Authenticate(absl::string_view mechanism, absl::string_view initial_response,

@@ -299,6 +299,16 @@ for (const [file, expect] of Object.entries(CI_FILES)) {
       } else {
         assert.ok(!f.has("cursor_key_file"));
       }
+      if (v.secretKeys?.existingSecret) {
+        assert.equal(f.get("secret_key_file"), "/etc/imap-connector/secret-keys/keys");
+        const keys = mountAt(docs, "/etc/imap-connector/secret-keys");
+        assert.equal(keys.mount.readOnly, true);
+        assert.equal(keys.volume.secret.secretName, v.secretKeys.existingSecret);
+        assert.equal(keys.volume.secret.defaultMode, 0o440);
+        assert.deepEqual(keys.volume.secret.items, [{ key: v.secretKeys.existingSecretKey, path: "keys" }]);
+      } else {
+        assert.ok(!f.has("secret_key_file"));
+      }
       for (const secret of v.oauthTokenSecrets ?? []) {
         const tokens = mountAt(docs, `/etc/imap-connector/oauth-tokens/${secret}`);
         assert.equal(tokens.mount.readOnly, true);
