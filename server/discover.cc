@@ -52,6 +52,7 @@ absl::StatusOr<DiscoverResponse> RunDiscoverAttached(const connector::v1::Connec
   std::vector<TimedStep> steps;
   OpenOptions open;
   if (control != nullptr) open.cancelled = [control] { return control->cancelled(); };
+  open.control = control;
   absl::StatusOr<std::unique_ptr<imap::Session>> session = OpenSession(c, deadline, &steps, open);
   for (TimedStep& s : steps) AddStep(&response, s.name, s.duration, std::move(s.detail));
   if (!session.ok()) return session.status();

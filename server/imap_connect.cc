@@ -14,6 +14,7 @@
 #include "imap/util/status_macros.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/record_stream.h"
 
 namespace server {
 
@@ -50,8 +51,14 @@ void LogAlert(const std::string& connection_name, absl::string_view alert) {
 // session owns its transport, so the slot frees with the session).
 class PermitTransport : public imap::Transport {
  public:
-  PermitTransport(std::unique_ptr<imap::Transport> inner, ConnectionGovernor::Permit permit)
-      : inner_(std::move(inner)), permit_(std::move(permit)) {}
+  PermitTransport(std::unique_ptr<imap::Transport> inner, ConnectionGovernor::Permit permit,
+                  StreamControl* control)
+      : inner_(std::move(inner)), permit_(std::move(permit)), control_(control) {
+    if (control_ != nullptr) control_->Attach(this);
+  }
+  ~PermitTransport() override {
+    if (control_ != nullptr) control_->Detach(this);
+  }
   absl::StatusOr<size_t> Read(char* buf, size_t capacity, absl::Time deadline) override {
     return inner_->Read(buf, capacity, deadline);
   }
@@ -69,6 +76,7 @@ class PermitTransport : public imap::Transport {
  private:
   std::unique_ptr<imap::Transport> inner_;
   ConnectionGovernor::Permit permit_;  // after inner_: the slot frees once the socket is closed
+  StreamControl* const control_;
 };
 
 }  // namespace
@@ -130,8 +138,9 @@ std::string MailboxKey(const Connection& c) {
 int MaxConnections(const Connection& c) { return c.max_connections() > 0 ? c.max_connections() : 10; }
 
 std::unique_ptr<imap::Transport> HoldingPermit(std::unique_ptr<imap::Transport> inner,
-                                               ConnectionGovernor::Permit permit) {
-  return std::make_unique<PermitTransport>(std::move(inner), std::move(permit));
+                                               ConnectionGovernor::Permit permit,
+                                               StreamControl* control) {
+  return std::make_unique<PermitTransport>(std::move(inner), std::move(permit), control);
 }
 
 imap::SessionOptions SessionOptionsFor(const Connection& c, absl::Time deadline) {
@@ -202,7 +211,7 @@ absl::StatusOr<std::unique_ptr<imap::Session>> OpenSession(const Connection& c,
   absl::StatusOr<std::unique_ptr<imap::Transport>> transport =
       imap::DialTcp(c.effective_host(), c.effective_port(), wait_until());
   if (!transport.ok()) return fail("connect", transport.status());
-  *transport = HoldingPermit(*std::move(transport), *std::move(permit));
+  *transport = HoldingPermit(*std::move(transport), *std::move(permit), options.control);
   step("connect", absl::StrCat("connected to ", (*transport)->PeerAddress()));
 
   imap::TlsOptions tls;

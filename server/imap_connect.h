@@ -21,6 +21,8 @@
 
 namespace server {
 
+class StreamControl;  // server/record_stream.h
+
 // One timed step of opening a session ("connect", "tls", "login", ...).
 struct TimedStep {
   std::string name;
@@ -39,15 +41,22 @@ struct OpenOptions {
   // connections: parallelism is clipped rather than queued).
   bool wait_for_slot = true;
   std::function<bool()> cancelled;
+  // Cancelling `control` interrupts the connection from the moment it is
+  // dialled (the greeting, TLS, the login), not only once OpenSession has
+  // returned and the caller attached it. Null: nothing interrupts it.
+  StreamControl* control = nullptr;
 };
 
 // The ConnectionGovernor key of a connection's mailbox and its limit.
 std::string MailboxKey(const connector::v1::Connection& connection);
 int MaxConnections(const connector::v1::Connection& connection);
 
-// Wraps `inner` so that `permit` is held as long as the connection is.
+// Wraps `inner` so that `permit` is held as long as the connection is,
+// and (with a `control`) so that the connection is attached to `control`
+// for as long as it lives.
 std::unique_ptr<imap::Transport> HoldingPermit(std::unique_ptr<imap::Transport> inner,
-                                               ConnectionGovernor::Permit permit);
+                                               ConnectionGovernor::Permit permit,
+                                               StreamControl* control = nullptr);
 
 // Opens the session. Errors keep the engine's codes and error kinds, with
 // the failing step named ("login: ..."). `steps` (optional) receives each

@@ -205,6 +205,7 @@ class Streamer {
         connecting = true;
         OpenOptions open;
         open.cancelled = [this] { return control_.cancelled(); };
+        open.control = &control_;
         absl::StatusOr<std::unique_ptr<imap::Session>> session =
             OpenSession(request_.connection, request_.deadline, nullptr, open);
         if (session.ok()) {
@@ -348,6 +349,7 @@ class Streamer {
       // parallelism is clipped, never queued behind other calls.
       OpenOptions open;
       open.wait_for_slot = false;
+      open.control = &control_;
       IMAPC_ASSIGN_OR_RETURN(helper, OpenSession(request_.connection, request_.deadline, nullptr, open));
       control_.Attach(&helper->transport());
     }

@@ -197,7 +197,7 @@ class Stats:
     def __init__(self, path):
         self.path = path
         self.lock = threading.Lock()
-        self.values = {"connections": 0, "logins": 0, "refused_logins": 0, "concurrent": 0,
+        self.values = {"connections": 0, "closed": 0, "logins": 0, "refused_logins": 0, "concurrent": 0,
                        "max_concurrent": 0, "fetched": 0, "faults": 0}
         self.searches = None  # a list with --gmail: every UID SEARCH's criteria
 
@@ -800,6 +800,7 @@ class Server:
             except OSError:
                 pass
             sock.close()
+            self.stats.add("closed")
 
 
 def main():

@@ -410,6 +410,29 @@ TEST_F(HostileServerTest, ServerAlertsShowInTestConnection) {
   EXPECT_THAT(connector_->log(), HasSubstr("[ALERT] Please log in via your web browser"));
 }
 
+// A cancel while the connection is still being opened (here: a greeting
+// that never ends, with a long timeout_ms) stops the IMAP work at once,
+// not when timeout_ms runs out.
+TEST_F(HostileServerTest, CancelWhileConnectingStopsTheImapWorkAtOnce) {
+  HostileServer server({"--greeting-stall"});
+  StreamRecordsRequest req;
+  *req.mutable_connection()->mutable_connection() = ConnectionTo(server.port(), /*timeout_ms=*/120000);
+  req.set_query("SELECT uid");
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReader<StreamRecordsResponse>> reader = stub_->StreamRecords(&ctx, req);
+  // Wait (a bounded poll of the server's own count) until the connector is
+  // connected and waiting for the rest of the greeting.
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (server.Stat("connections") < 1 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(server.Stat("connections"), 1);
+  ctx.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The connector hangs up long before the 120 s timeout_ms would have.
+  const absl::Time closed_by = absl::Now() + absl::Seconds(20);
+  while (server.Stat("closed") < 1 && absl::Now() < closed_by) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(server.Stat("closed"), 1);
+}
+
 // Issue 14: providers' refusals are explained in their terms.
 TEST_F(HostileServerTest, ProviderRefusalsAreExplained) {
   struct Case {
