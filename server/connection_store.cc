@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
+#include "imap/records/cursor.h"
 #include "imap/util/status_macros.h"
 #include "server/log.h"
 #include "server/status_convert.h"
@@ -28,6 +29,7 @@ using connector::v1::OAuth2;
 constexpr char kStoreFile[] = "connections.json";
 constexpr char kTempPrefix[] = "connections.json.tmp.";
 constexpr char kDeclaredAcksFile[] = "declared-acks.json";
+constexpr char kLockFile[] = "store.lock";
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
@@ -95,6 +97,46 @@ absl::Status ForEachSecret(Connection& c, F f) {
   return absl::OkStatus();
 }
 
+int64_t Nanoseconds(const struct timespec& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; }
+
+// `stored` with each folder of `acknowledged` advanced in it: a folder never
+// moves back within its UIDVALIDITY, whatever order two processes' acks
+// arrive in. A stored value that does not decode (changed by hand) gives way.
+std::string MergeAcknowledged(const std::string& stored, const std::string& acknowledged) {
+  absl::StatusOr<imap::records::Cursor> merged = imap::records::Cursor::Decode(stored);
+  absl::StatusOr<imap::records::Cursor> add = imap::records::Cursor::Decode(acknowledged);
+  if (!merged.ok() || !add.ok()) return acknowledged;
+  for (const auto& [folder, position] : add->folders()) {
+    merged->Advance(folder, position.uid_validity, position.last_uid, position.modseq);
+  }
+  return merged->Encode();
+}
+
+// Takes (`type` F_WRLCK) or releases (F_UNLCK) a lock on the whole of `fd`.
+// Open file description locks belong to the descriptor, so two stores of
+// one process exclude each other like two processes do; kernels before
+// 3.15 lack them and get classic per-process POSIX locks.
+int LockWhole(int fd, short type) {
+  struct flock lock;
+  std::memset(&lock, 0, sizeof(lock));
+  lock.l_type = type;
+  lock.l_whence = SEEK_SET;
+  const int cmd = type == F_UNLCK ? F_SETLK : F_SETLKW;
+#ifdef F_OFD_SETLKW
+  const int ofd_cmd = type == F_UNLCK ? F_OFD_SETLK : F_OFD_SETLKW;
+  while (true) {
+    if (fcntl(fd, ofd_cmd, &lock) == 0) return 0;
+    if (errno == EINTR) continue;
+    if (errno != EINVAL) return -1;
+    break;  // no OFD locks here: classic ones
+  }
+#endif
+  while (true) {
+    if (fcntl(fd, cmd, &lock) == 0) return 0;
+    if (errno != EINTR) return -1;
+  }
+}
+
 absl::Status DeclaredError(const std::string& name) {
   return absl::FailedPreconditionError(absl::StrCat(
       "connection ", Quote(name),
@@ -102,6 +144,31 @@ absl::Status DeclaredError(const std::string& name) {
 }
 
 }  // namespace
+
+bool ConnectionStore::FileVersion::operator==(const FileVersion& o) const {
+  return exists == o.exists && device == o.device && inode == o.inode && size == o.size &&
+         modified_ns == o.modified_ns && changed_ns == o.changed_ns;
+}
+
+void ConnectionStore::WatchedFile::Replace(FileVersion v, int new_fd) {
+  if (fd >= 0) close(fd);
+  version = v;
+  fd = new_fd;
+}
+
+ConnectionStore::ConnectionStore(std::string dir, std::string path, std::optional<SecretBox> secrets)
+    : dir_(std::move(dir)), path_(std::move(path)), secrets_(std::move(secrets)) {
+  absl::MutexLock lock(&mu_);
+  store_file_.path = path_;
+  acks_file_.path = absl::StrCat(dir_, "/", kDeclaredAcksFile);
+}
+
+ConnectionStore::~ConnectionStore() {
+  absl::MutexLock lock(&mu_);
+  store_file_.Replace(FileVersion(), -1);
+  acks_file_.Replace(FileVersion(), -1);
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
 
 absl::StatusOr<std::unique_ptr<ConnectionStore>> ConnectionStore::Open(const std::string& data_dir,
                                                                       ConnectionStoreOptions options) {
@@ -130,62 +197,108 @@ absl::StatusOr<std::unique_ptr<ConnectionStore>> ConnectionStore::Open(const std
     }
   }
 
-  // Temporary files left by a crash mid-write were never renamed into place;
-  // the store file is still the last complete version.
-  if (DIR* d = opendir(data_dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      if (absl::StartsWith(e->d_name, kTempPrefix)) {
-        unlink(absl::StrCat(data_dir, "/", e->d_name).c_str());
-      }
-    }
-    closedir(d);
-  }
-
   std::unique_ptr<ConnectionStore> store(new ConnectionStore(
       data_dir, absl::StrCat(data_dir, "/", kStoreFile), std::move(options.secrets)));
+  const std::string lock_path = absl::StrCat(data_dir, "/", kLockFile);
+  store->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (store->lock_fd_ < 0) return Errno("cannot open", lock_path);
+
   absl::MutexLock lock(&store->mu_);
-  bool needs_sealing = false;
-  absl::Status s = store->Load(&needs_sealing);
-  if (!s.ok()) return s;
-  if (needs_sealing) {
-    // Clear secrets (or ones under a retired key) should not wait on disk
-    // for the next Configure: seal them now.
-    s = store->Save(store->connections_);
-    if (s.ok()) {
-      LogInfo(absl::StrCat("store ", store->path_, ": secrets sealed with key ",
-                           store->secrets_->sealing_key_id()));
-    } else {
-      LogWarning(absl::StrCat("store ", store->path_, ": cannot seal its secrets now (", s.message(),
-                              "); they are sealed on the next successful write"));
+  absl::Status s = store->Locked([&]() -> absl::Status {
+    // Temporary files left by a crash mid-write were never renamed into
+    // place; the store file is still the last complete version. Under the
+    // lock, because another process writes its temporary file under it.
+    if (DIR* d = opendir(data_dir.c_str())) {
+      while (dirent* e = readdir(d)) {
+        if (absl::StartsWith(e->d_name, kTempPrefix)) {
+          unlink(absl::StrCat(data_dir, "/", e->d_name).c_str());
+        }
+      }
+      closedir(d);
     }
-  }
+    bool needs_sealing = false;
+    IMAPC_RETURN_IF_ERROR(store->Load(/*force=*/true, &needs_sealing));
+    if (needs_sealing) {
+      // Clear secrets (or ones under a retired key) should not wait on disk
+      // for the next Configure: seal them now.
+      absl::Status sealed = store->Save(store->connections_);
+      if (sealed.ok()) {
+        LogInfo(absl::StrCat("store ", store->path_, ": secrets sealed with key ",
+                             store->secrets_->sealing_key_id()));
+      } else {
+        LogWarning(absl::StrCat("store ", store->path_, ": cannot seal its secrets now (",
+                                sealed.message(), "); they are sealed on the next successful write"));
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   return store;
 }
 
-absl::StatusOr<std::map<std::string, Connection>> ConnectionStore::ReadFile(
-    const std::string& path) const {
-  std::map<std::string, Connection> out;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+absl::Status ConnectionStore::LockFiles() const {
+  if (LockWhole(lock_fd_, F_WRLCK) != 0) return Errno("cannot lock", absl::StrCat(dir_, "/", kLockFile));
+  return absl::OkStatus();
+}
+
+void ConnectionStore::UnlockFiles() const { (void)LockWhole(lock_fd_, F_UNLCK); }
+
+absl::Status ConnectionStore::Locked(const std::function<absl::Status()>& change) {
+  IMAPC_RETURN_IF_ERROR(LockFiles());
+  absl::Status s = change();
+  UnlockFiles();
+  return s;
+}
+
+absl::StatusOr<std::optional<ConnectionStore::FileContents>> ConnectionStore::ReadIfChanged(
+    const WatchedFile& file, bool force) const {
+  FileContents out;
+  // A fresh open, not a stat of the path: on NFS, open revalidates the
+  // name, where stat may answer from the attribute cache.
+  const int fd = open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return out;  // a new store
-    return Errno("cannot open", path);
+    if (errno != ENOENT) return Errno("cannot open", file.path);
+    if (!force && !file.version.exists) return std::optional<FileContents>();
+    return std::optional<FileContents>(std::move(out));  // a new store: empty
   }
-  std::string data;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const absl::Status s = Errno("cannot stat", file.path);
+    close(fd);
+    return s;
+  }
+  out.version.exists = true;
+  out.version.device = st.st_dev;
+  out.version.inode = st.st_ino;
+  out.version.size = st.st_size;
+  out.version.modified_ns = Nanoseconds(st.st_mtim);
+  out.version.changed_ns = Nanoseconds(st.st_ctim);
+  if (!force && out.version == file.version) {
+    close(fd);
+    return std::optional<FileContents>();
+  }
   char buf[65536];
   while (true) {
     const ssize_t n = read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
+      const absl::Status s = Errno("cannot read", file.path);
       close(fd);
-      return Errno("cannot read", path);
+      return s;
     }
     if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
+    out.data.append(buf, static_cast<size_t>(n));
   }
-  close(fd);
   // Tighten permissions of a file written by an older or careless copy.
-  chmod(path.c_str(), 0600);
+  if ((st.st_mode & 077) != 0) (void)fchmod(fd, 0600);
+  out.fd = fd;
+  return std::optional<FileContents>(std::move(out));
+}
 
+absl::StatusOr<ConnectionStore::ConnectionMap> ConnectionStore::Parse(const std::string& path,
+                                                                      const std::string& data) const {
+  ConnectionMap out;
+  if (data.empty()) return out;
   connector::v1::ListConnectionsResponse stored;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // a newer server may have added fields
@@ -199,8 +312,20 @@ absl::StatusOr<std::map<std::string, Connection>> ConnectionStore::ReadFile(
   return out;
 }
 
-absl::Status ConnectionStore::Load(bool* needs_sealing) {
-  absl::StatusOr<std::map<std::string, Connection>> loaded = ReadFile(path_);
+absl::Status ConnectionStore::Load(bool force, bool* needs_sealing) const {
+  if (needs_sealing != nullptr) *needs_sealing = false;
+  absl::StatusOr<std::optional<FileContents>> read = ReadIfChanged(store_file_, force);
+  if (!read.ok()) return read.status();
+  if (!read->has_value()) return absl::OkStatus();
+  FileContents& contents = **read;
+  // Closes the new version's descriptor unless it becomes the loaded one.
+  struct Closer {
+    int* fd;
+    ~Closer() {
+      if (*fd >= 0) close(*fd);
+    }
+  } closer{&contents.fd};
+  absl::StatusOr<ConnectionMap> loaded = Parse(path_, contents.data);
   if (!loaded.ok()) return loaded.status();
   SealedCache sealed;
   bool clear_or_retired = false;
@@ -258,12 +383,30 @@ absl::Status ConnectionStore::Load(bool* needs_sealing) {
   }
   connections_ = *std::move(loaded);
   sealed_ = std::move(sealed);
+  store_file_.Replace(contents.version, contents.fd);
+  contents.fd = -1;
   if (needs_sealing != nullptr) *needs_sealing = secrets_.has_value() && clear_or_retired;
   return absl::OkStatus();
 }
 
-absl::Status ConnectionStore::Save(const std::map<std::string, Connection>& connections) {
-  std::map<std::string, Connection> stored = connections;
+absl::Status ConnectionStore::LoadAcks(bool force) const {
+  absl::StatusOr<std::optional<FileContents>> read = ReadIfChanged(acks_file_, force);
+  if (!read.ok()) return read.status();
+  if (!read->has_value()) return absl::OkStatus();
+  FileContents& contents = **read;
+  absl::StatusOr<ConnectionMap> loaded = Parse(acks_file_.path, contents.data);
+  if (!loaded.ok()) {
+    if (contents.fd >= 0) close(contents.fd);
+    return loaded.status();
+  }
+  acks_.clear();
+  for (const auto& [name, c] : *loaded) acks_[name] = c.last_ack_cursor();
+  acks_file_.Replace(contents.version, contents.fd);
+  return absl::OkStatus();
+}
+
+absl::Status ConnectionStore::Save(const ConnectionMap& connections) {
+  ConnectionMap stored = connections;
   SealedCache sealed;
   for (auto& [name, c] : stored) {
     const std::string& connection_name = name;
@@ -292,13 +435,12 @@ absl::Status ConnectionStore::Save(const std::map<std::string, Connection>& conn
       return absl::OkStatus();
     }));
   }
-  IMAPC_RETURN_IF_ERROR(WriteFile(path_, stored));
+  IMAPC_RETURN_IF_ERROR(WriteFile(store_file_, stored));
   sealed_ = std::move(sealed);
   return absl::OkStatus();
 }
 
-absl::Status ConnectionStore::WriteFile(const std::string& path,
-                                        const std::map<std::string, Connection>& connections) const {
+absl::Status ConnectionStore::WriteFile(WatchedFile& file, const ConnectionMap& connections) const {
   connector::v1::ListConnectionsResponse stored;
   for (const auto& [name, c] : connections) *stored.add_connections() = c;
   std::string json;
@@ -307,16 +449,34 @@ absl::Status ConnectionStore::WriteFile(const std::string& path,
   const auto printed = google::protobuf::util::MessageToJsonString(stored, &json, options);
   if (!printed.ok()) return absl::InternalError(printed.message().as_string());
 
+  // Only one process writes at a time (the file lock), so a name per pid
+  // is enough even for replicas that all run as pid 1.
   const std::string temp = absl::StrCat(dir_, "/", kTempPrefix, getpid());
   const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create", temp);
   absl::Status s = WriteAll(fd, json, temp);
   if (s.ok() && fsync(fd) != 0) s = Errno("cannot fsync", temp);
-  close(fd);
-  if (s.ok() && rename(temp.c_str(), path.c_str()) != 0) s = Errno("cannot rename onto", path);
+  if (s.ok() && rename(temp.c_str(), file.path.c_str()) != 0) s = Errno("cannot rename onto", file.path);
   if (!s.ok()) {
+    close(fd);
     unlink(temp.c_str());
     return s;
+  }
+  // The written version is the loaded one: no reload of our own write.
+  // fstat after the rename, which may change the inode's ctime.
+  struct stat st;
+  if (fstat(fd, &st) == 0) {
+    FileVersion v;
+    v.exists = true;
+    v.device = st.st_dev;
+    v.inode = st.st_ino;
+    v.size = st.st_size;
+    v.modified_ns = Nanoseconds(st.st_mtim);
+    v.changed_ns = Nanoseconds(st.st_ctim);
+    file.Replace(v, fd);
+  } else {
+    close(fd);
+    file.Replace(FileVersion(), -1);  // unknown: the next read reloads
   }
   // The rename is durable only once the directory entry is.
   return FsyncPath(dir_, O_RDONLY | O_DIRECTORY);
@@ -324,20 +484,14 @@ absl::Status ConnectionStore::WriteFile(const std::string& path,
 
 absl::Status ConnectionStore::Declare(const std::vector<Connection>& connections) {
   absl::MutexLock lock(&mu_);
-  std::map<std::string, Connection> declared;
+  ConnectionMap declared;
   for (const Connection& c : connections) {
     if (!declared.emplace(c.name(), c).second) {
       return absl::InvalidArgumentError(absl::StrCat("connection ", Quote(c.name()), " is declared twice"));
     }
   }
   // Acknowledged positions survive restarts.
-  absl::StatusOr<std::map<std::string, Connection>> acks =
-      ReadFile(absl::StrCat(dir_, "/", kDeclaredAcksFile));
-  if (!acks.ok()) return acks.status();
-  for (auto& [name, c] : declared) {
-    auto it = acks->find(name);
-    if (it != acks->end()) c.set_last_ack_cursor(it->second.last_ack_cursor());
-  }
+  IMAPC_RETURN_IF_ERROR(LoadAcks(/*force=*/true));
   declared_ = std::move(declared);
   return absl::OkStatus();
 }
@@ -349,7 +503,14 @@ bool ConnectionStore::IsDeclared(const std::string& name) const {
 
 absl::StatusOr<Connection> ConnectionStore::Get(const std::string& name) const {
   absl::MutexLock lock(&mu_);
-  if (auto d = declared_.find(name); d != declared_.end()) return d->second;
+  if (auto d = declared_.find(name); d != declared_.end()) {
+    IMAPC_RETURN_IF_ERROR(LoadAcks(/*force=*/false));
+    Connection out = d->second;
+    auto ack = acks_.find(name);
+    out.set_last_ack_cursor(ack != acks_.end() ? ack->second : "");
+    return out;
+  }
+  IMAPC_RETURN_IF_ERROR(Load(/*force=*/false, nullptr));
   auto it = connections_.find(name);
   if (it == connections_.end()) {
     return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
@@ -359,9 +520,16 @@ absl::StatusOr<Connection> ConnectionStore::Get(const std::string& name) const {
 
 std::vector<Connection> ConnectionStore::List() const {
   absl::MutexLock lock(&mu_);
+  for (absl::Status s : {Load(/*force=*/false, nullptr), declared_.empty() ? absl::OkStatus() : LoadAcks(false)}) {
+    if (!s.ok()) LogWarning(absl::StrCat("listing the connections last loaded: ", s.message()));
+  }
+  ConnectionMap all = connections_;
+  for (const auto& [name, c] : declared_) {
+    Connection& entry = all[name] = c;
+    auto ack = acks_.find(name);
+    entry.set_last_ack_cursor(ack != acks_.end() ? ack->second : "");
+  }
   std::vector<Connection> out;
-  std::map<std::string, Connection> all = connections_;
-  for (const auto& [name, c] : declared_) all[name] = c;
   out.reserve(all.size());
   for (const auto& [name, c] : all) out.push_back(c);
   return out;
@@ -370,69 +538,94 @@ std::vector<Connection> ConnectionStore::List() const {
 absl::Status ConnectionStore::Put(const Connection& connection, bool* replaced) {
   absl::MutexLock lock(&mu_);
   if (declared_.count(connection.name()) > 0) return DeclaredError(connection.name());
-  std::map<std::string, Connection> next = connections_;
-  const bool existed = next.count(connection.name()) > 0;
-  next[connection.name()] = connection;
-  absl::Status s = Save(next);
-  if (!s.ok()) return s;
-  connections_ = std::move(next);
-  if (replaced != nullptr) *replaced = existed;
-  return absl::OkStatus();
+  return Locked([&]() -> absl::Status {
+    IMAPC_RETURN_IF_ERROR(Load(/*force=*/false, nullptr));
+    ConnectionMap next = connections_;
+    auto it = next.find(connection.name());
+    const bool existed = it != next.end();
+    // Another process may have acknowledged since the caller read it.
+    const std::string ack = existed ? it->second.last_ack_cursor() : connection.last_ack_cursor();
+    Connection& entry = next[connection.name()] = connection;
+    entry.set_last_ack_cursor(ack);
+    IMAPC_RETURN_IF_ERROR(Save(next));
+    connections_ = std::move(next);
+    if (replaced != nullptr) *replaced = existed;
+    return absl::OkStatus();
+  });
 }
 
 absl::Status ConnectionStore::Update(const std::string& name,
                                      const std::function<absl::Status(Connection&)>& change) {
   absl::MutexLock lock(&mu_);
   if (declared_.count(name) > 0) return DeclaredError(name);
-  auto it = connections_.find(name);
-  if (it == connections_.end()) {
-    return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
-  }
-  std::map<std::string, Connection> next = connections_;
-  IMAPC_RETURN_IF_ERROR(change(next[name]));
-  IMAPC_RETURN_IF_ERROR(Save(next));
-  connections_ = std::move(next);
-  return absl::OkStatus();
+  return Locked([&]() -> absl::Status {
+    IMAPC_RETURN_IF_ERROR(Load(/*force=*/false, nullptr));
+    auto it = connections_.find(name);
+    if (it == connections_.end()) {
+      return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
+    }
+    ConnectionMap next = connections_;
+    IMAPC_RETURN_IF_ERROR(change(next[name]));
+    IMAPC_RETURN_IF_ERROR(Save(next));
+    connections_ = std::move(next);
+    return absl::OkStatus();
+  });
 }
 
-absl::Status ConnectionStore::SetAckCursor(const std::string& name, const std::string& cursor) {
+absl::StatusOr<std::string> ConnectionStore::RecordAcknowledged(const std::string& name,
+                                                                const std::string& cursor) {
   absl::MutexLock lock(&mu_);
-  if (auto d = declared_.find(name); d != declared_.end()) {
-    std::map<std::string, Connection> acks;
-    for (const auto& [n, c] : declared_) {
-      Connection& entry = acks[n];
-      entry.set_name(n);
-      entry.set_last_ack_cursor(n == name ? cursor : c.last_ack_cursor());
-    }
-    absl::Status s = WriteFile(absl::StrCat(dir_, "/", kDeclaredAcksFile), acks);
-    if (!s.ok()) return s;
-    d->second.set_last_ack_cursor(cursor);
-    return absl::OkStatus();
+  std::string recorded;
+  absl::Status s;
+  if (declared_.count(name) > 0) {
+    s = Locked([&]() -> absl::Status {
+      IMAPC_RETURN_IF_ERROR(LoadAcks(/*force=*/false));
+      std::map<std::string, std::string> next = acks_;
+      recorded = MergeAcknowledged(next[name], cursor);
+      next[name] = recorded;
+      ConnectionMap file;
+      for (const auto& [n, ack] : next) {
+        Connection& entry = file[n];
+        entry.set_name(n);
+        entry.set_last_ack_cursor(ack);
+      }
+      IMAPC_RETURN_IF_ERROR(WriteFile(acks_file_, file));
+      acks_ = std::move(next);
+      return absl::OkStatus();
+    });
+  } else {
+    s = Locked([&]() -> absl::Status {
+      IMAPC_RETURN_IF_ERROR(Load(/*force=*/false, nullptr));
+      auto it = connections_.find(name);
+      if (it == connections_.end()) {
+        return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
+      }
+      ConnectionMap next = connections_;
+      recorded = MergeAcknowledged(it->second.last_ack_cursor(), cursor);
+      next[name].set_last_ack_cursor(recorded);
+      IMAPC_RETURN_IF_ERROR(Save(next));
+      connections_ = std::move(next);
+      return absl::OkStatus();
+    });
   }
-  auto it = connections_.find(name);
-  if (it == connections_.end()) {
-    return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
-  }
-  std::map<std::string, Connection> next = connections_;
-  next[name].set_last_ack_cursor(cursor);
-  absl::Status s = Save(next);
   if (!s.ok()) return s;
-  connections_ = std::move(next);
-  return absl::OkStatus();
+  return recorded;
 }
 
 absl::Status ConnectionStore::Delete(const std::string& name) {
   absl::MutexLock lock(&mu_);
   if (declared_.count(name) > 0) return DeclaredError(name);
-  if (connections_.count(name) == 0) {
-    return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
-  }
-  std::map<std::string, Connection> next = connections_;
-  next.erase(name);
-  absl::Status s = Save(next);
-  if (!s.ok()) return s;
-  connections_ = std::move(next);
-  return absl::OkStatus();
+  return Locked([&]() -> absl::Status {
+    IMAPC_RETURN_IF_ERROR(Load(/*force=*/false, nullptr));
+    if (connections_.count(name) == 0) {
+      return absl::NotFoundError(absl::StrCat("no connection named ", Quote(name)));
+    }
+    ConnectionMap next = connections_;
+    next.erase(name);
+    IMAPC_RETURN_IF_ERROR(Save(next));
+    connections_ = std::move(next);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace server

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "imap/records/cursor.h"
 #include "server/secret_box.h"
 
 namespace server {
@@ -226,6 +227,142 @@ TEST_F(ConnectionStoreTest, AcceptsAnotherOwnersDirectorySharedWithOurGroupOnly)
   EXPECT_EQ(log.find("data directory"), std::string::npos) << log;
 }
 
+// ------------------------------------- several processes, one directory
+
+// An engine cursor at INBOX's `uid` (and Sent's `sent_uid` when not 0).
+std::string CursorAt(uint32_t uid, uint32_t sent_uid = 0) {
+  imap::records::Cursor c;
+  c.Advance("INBOX", 7, uid);
+  if (sent_uid != 0) c.Advance("Sent", 9, sent_uid);
+  return c.Encode();
+}
+
+uint32_t InboxUid(const std::string& encoded) {
+  absl::StatusOr<imap::records::Cursor> c = imap::records::Cursor::Decode(encoded);
+  if (!c.ok() || c->Find("INBOX") == nullptr) return 0;
+  return c->Find("INBOX")->last_uid;
+}
+
+// Two stores over one directory stand for two replicas on one volume: each
+// sees what the other wrote, on its next read, without a restart.
+TEST_F(ConnectionStoreTest, TwoStoresOverOneDirectorySeeEachOthersChanges) {
+  auto a = ConnectionStore::Open(dir_);
+  auto b = ConnectionStore::Open(dir_);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ((*b)->Get("x").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE((*a)->Put(Named("x", "first")).ok());
+  ASSERT_TRUE((*b)->Get("x").ok());
+  EXPECT_EQ((*b)->Get("x")->password(), "first");
+  ASSERT_TRUE((*b)->Update("x", [](Connection& c) {
+                     c.set_password("second");
+                     return absl::OkStatus();
+                   }).ok());
+  EXPECT_EQ((*a)->Get("x")->password(), "second");
+  // A's write builds on B's: nothing B wrote is lost.
+  ASSERT_TRUE((*a)->Put(Named("y")).ok());
+  std::vector<Connection> listed = (*b)->List();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].password(), "second");
+  ASSERT_TRUE((*b)->Delete("x").ok());
+  EXPECT_EQ((*a)->Get("x").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*a)->Delete("x").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*a)->List().size(), 1u);
+}
+
+// Acknowledged positions only move forward, whichever store records last;
+// a Put with a stale copy of the connection keeps the recorded position.
+TEST_F(ConnectionStoreTest, AcknowledgedPositionsMergeAndNeverMoveBack) {
+  auto a = ConnectionStore::Open(dir_);
+  auto b = ConnectionStore::Open(dir_);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->Put(Named("x")).ok());
+  absl::StatusOr<Connection> stale = (*b)->Get("x");
+  ASSERT_TRUE(stale.ok());
+  absl::StatusOr<std::string> recorded = (*a)->RecordAcknowledged("x", CursorAt(20));
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(*recorded, CursorAt(20));
+  // B acknowledges an earlier position, and one in another folder.
+  recorded = (*b)->RecordAcknowledged("x", CursorAt(10, 5));
+  ASSERT_TRUE(recorded.ok());
+  EXPECT_EQ(*recorded, CursorAt(20, 5));
+  EXPECT_EQ((*a)->Get("x")->last_ack_cursor(), CursorAt(20, 5));
+  ASSERT_TRUE((*b)->Put(*stale).ok());
+  EXPECT_EQ((*a)->Get("x")->last_ack_cursor(), CursorAt(20, 5));
+
+  // Declared connections: the positions live in declared-acks.json, and an
+  // entry one process does not declare (a rollout) is kept.
+  Connection d = Named("declared");
+  ASSERT_TRUE((*a)->Declare({d, Named("only-a")}).ok());
+  ASSERT_TRUE((*b)->Declare({d}).ok());
+  ASSERT_TRUE((*a)->RecordAcknowledged("only-a", CursorAt(3)).ok());
+  ASSERT_TRUE((*a)->RecordAcknowledged("declared", CursorAt(30)).ok());
+  EXPECT_EQ((*b)->Get("declared")->last_ack_cursor(), CursorAt(30));
+  recorded = (*b)->RecordAcknowledged("declared", CursorAt(25));
+  ASSERT_TRUE(recorded.ok());
+  EXPECT_EQ(*recorded, CursorAt(30));
+  EXPECT_EQ((*a)->Get("only-a")->last_ack_cursor(), CursorAt(3));
+  auto reopened = ConnectionStore::Open(dir_);
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_TRUE((*reopened)->Declare({d, Named("only-a")}).ok());
+  EXPECT_EQ((*reopened)->Get("declared")->last_ack_cursor(), CursorAt(30));
+  EXPECT_EQ((*reopened)->Get("only-a")->last_ack_cursor(), CursorAt(3));
+}
+
+// Real processes writing at once: every read-modify-write happens under
+// the file lock, so no change is lost and the furthest position wins.
+TEST_F(ConnectionStoreTest, ConcurrentWritersInSeveralProcessesLoseNothing) {
+  {
+    auto store = ConnectionStore::Open(dir_);
+    ASSERT_TRUE(store.ok());
+    Connection c = Named("counter");
+    c.set_username("0");
+    ASSERT_TRUE((*store)->Put(c).ok());
+    ASSERT_TRUE((*store)->Declare({Named("declared")}).ok());
+  }
+  constexpr int kProcesses = 3;
+  constexpr int kRounds = 40;
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto store = ConnectionStore::Open(dir_);
+      if (!store.ok() || !(*store)->Declare({Named("declared")}).ok()) _exit(1);
+      for (int i = 0; i < kRounds; ++i) {
+        absl::Status s = (*store)->Update("counter", [](Connection& c) {
+          c.set_username(std::to_string(std::stoi(c.username()) + 1));
+          return absl::OkStatus();
+        });
+        if (!s.ok()) _exit(2);
+        // Interleaved positions: process p acknowledges p+1, p+1+k, ...
+        const uint32_t uid = static_cast<uint32_t>(1 + p + i * kProcesses);
+        if (!(*store)->RecordAcknowledged("counter", CursorAt(uid)).ok()) _exit(3);
+        if (!(*store)->RecordAcknowledged("declared", CursorAt(uid)).ok()) _exit(4);
+        if (!(*store)->Put(Named(absl::StrCat("p", p, "-", i))).ok()) _exit(5);
+      }
+      _exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  auto store = ConnectionStore::Open(dir_);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Declare({Named("declared")}).ok());
+  absl::StatusOr<Connection> counter = (*store)->Get("counter");
+  ASSERT_TRUE(counter.ok());
+  EXPECT_EQ(counter->username(), std::to_string(kProcesses * kRounds));
+  EXPECT_EQ(InboxUid(counter->last_ack_cursor()), static_cast<uint32_t>(kProcesses * kRounds));
+  EXPECT_EQ(InboxUid((*store)->Get("declared")->last_ack_cursor()),
+            static_cast<uint32_t>(kProcesses * kRounds));
+  // "counter", "declared" and every process's connections.
+  EXPECT_EQ((*store)->List().size(), static_cast<size_t>(2 + kProcesses * kRounds));
+}
+
 // ------------------------------------------------------ secrets at rest
 
 // Two fixed keys (base64 of 32 bytes) and their ids (first 8 hex digits of
@@ -338,7 +475,7 @@ TEST_F(SealedStoreTest, UnchangedSecretsKeepTheirSealedBytes) {
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)->Put(Named("a", "first-password")).ok());
   const std::string before = StoreBytes();
-  ASSERT_TRUE((*store)->SetAckCursor("a", "cursor-1").ok());
+  ASSERT_TRUE((*store)->RecordAcknowledged("a", "cursor-1").ok());
   const std::string after_ack = StoreBytes();
   EXPECT_EQ(StoredValue(after_ack, "a", "lastAckCursor"), "cursor-1");
   const std::string sealed = StoredValue(before, "a", "password");

@@ -12,6 +12,7 @@
 #include "imap/util/status_macros.h"
 #include "server/acknowledge.h"
 #include "server/cancel_watcher.h"
+#include "server/connection_spec.h"
 #include "server/connection_validation.h"
 #include "server/discover.h"
 #include "server/imap_connect.h"
@@ -293,12 +294,23 @@ absl::Time OpenStreams::grace_end() const {
 }
 
 ConnectorService::ConnectorService(ConnectionStore* store, std::string agent, StreamTuning tuning,
-                                   BearerAuth auth, CursorSealer sealer)
+                                   BearerAuth auth, CursorSealer sealer, bool replicas_share_data_dir)
     : store_(store),
       agent_(std::move(agent)),
       tuning_(tuning),
       auth_(std::move(auth)),
+      replicas_share_data_dir_(replicas_share_data_dir),
       sealer_(std::move(sealer)) {}
+
+absl::Status ConnectorService::NotWithoutSharedDataDir(absl::string_view what,
+                                                       absl::string_view why) const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      what, ": this server is one of several replicas that do not share a data directory "
+      "(--replicas_share_data_dir=false), so ", why,
+      ". Resume streams with resume_after and the cursor Acknowledge (or the stream) returned, declare "
+      "connections in the --connections_file, or give the replicas one shared data volume "
+      "(the chart's persistence.shared)"));
+}
 
 void ConnectorService::BeginShutdown(absl::Time grace_end) {
   open_streams_.Shutdown(grace_end);
@@ -366,6 +378,11 @@ grpc::Status ConnectorService::Configure(grpc::ServerContext* context,
     return Finish("Configure", "", denied);
   }
   const Connection& input = request->connection();
+  if (!replicas_share_data_dir_) {
+    return Finish("Configure", input.name(),
+                  NotWithoutSharedDataDir("Configure", "a connection configured on one replica would be "
+                                                       "unknown to the others"));
+  }
   ValidationContext validation;
   validation.agent = agent_;
   absl::StatusOr<Connection> existing =
@@ -376,12 +393,14 @@ grpc::Status ConnectorService::Configure(grpc::ServerContext* context,
   absl::StatusOr<ValidConnection> valid = ValidateConnection(input, validation);
   if (!valid.ok()) return Finish("Configure", input.name(), valid.status());
   // The acknowledged position belongs to the mailbox, not to the settings,
-  // and only Acknowledge sets it (last_ack_cursor is output only).
-  valid->connection.set_last_ack_cursor(existing.ok() ? existing->last_ack_cursor() : "");
+  // and only Acknowledge sets it (last_ack_cursor is output only): Put keeps
+  // the stored one, even if another replica moved it since `existing`.
+  valid->connection.clear_last_ack_cursor();
   bool replaced = false;
   absl::Status stored = store_->Put(valid->connection, &replaced);
   if (!stored.ok()) return Finish("Configure", input.name(), stored);
-  *response->mutable_connection() = ForResponse(valid->connection);
+  absl::StatusOr<Connection> now = store_->Get(input.name());
+  *response->mutable_connection() = ForResponse(now.ok() ? *now : valid->connection);
   response->set_replaced(replaced);
   for (std::string& note : valid->notes) response->add_notes(std::move(note));
   return Finish("Configure", input.name(), absl::OkStatus());
@@ -417,6 +436,11 @@ grpc::Status ConnectorService::DeleteConnection(grpc::ServerContext* context,
     return Finish("DeleteConnection", "", denied);
   }
   if (absl::Status s = RequireName(request->name()); !s.ok()) return ToGrpcStatus(s);
+  if (!replicas_share_data_dir_) {
+    return Finish("DeleteConnection", request->name(),
+                  NotWithoutSharedDataDir("DeleteConnection", "a connection deleted on one replica would "
+                                                              "still be served by the others"));
+  }
   absl::Status deleted = store_->Delete(request->name());
   if (deleted.ok()) ForgetToken(request->name());  // a later connection of that name starts afresh
   return Finish("DeleteConnection", request->name(), deleted);
@@ -485,6 +509,15 @@ grpc::Status ConnectorService::TestQuery(grpc::ServerContext* context,
   return Finish("TestQuery", subject, absl::OkStatus());
 }
 
+grpc::Status ConnectorService::GetSpec(grpc::ServerContext* context, const connector::v1::GetSpecRequest*,
+                                       connector::v1::GetSpecResponse* response) {
+  if (absl::Status denied = auth_.Check(*context); !denied.ok()) return Finish("GetSpec", "", denied);
+  absl::StatusOr<connector::v1::GetSpecResponse> spec = BuildSpec(agent_);
+  if (!spec.ok()) return Finish("GetSpec", "", spec.status());
+  *response = *std::move(spec);
+  return grpc::Status::OK;
+}
+
 grpc::Status ConnectorService::Discover(grpc::ServerContext* context,
                                         const connector::v1::DiscoverRequest* request,
                                         connector::v1::DiscoverResponse* response) {
@@ -531,6 +564,10 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
     if (request->parallelism() < 0 || request->parallelism() > 8) {
       bad.push_back({"parallelism", absl::StrCat("is ", request->parallelism(),
                                                  "; use 0 (default, 2) or 1 to 8")});
+    }
+    if (request->since_last_ack() && !replicas_share_data_dir_) {
+      return NotWithoutSharedDataDir("since_last_ack", "no replica keeps an acknowledged position that "
+                                                       "the others see");
     }
     if (!request->resume_after().empty() && request->since_last_ack()) {
       bad.push_back({"since_last_ack", "cannot be combined with resume_after; choose one"});
@@ -622,7 +659,12 @@ grpc::Status ConnectorService::Acknowledge(grpc::ServerContext* context,
   // Post-actions look at which messages match, not at their columns.
   plan->limit.reset();
 
-  const bool stored = request->connection().target_case() == connector::v1::ConnectionRef::kName;
+  // Replicas without a shared data directory record nothing: a position
+  // stored on this replica would be unknown to the others (and
+  // since_last_ack is refused there). The post-actions still run, from the
+  // start of each folder, which is idempotent.
+  const bool stored = replicas_share_data_dir_ &&
+                      request->connection().target_case() == connector::v1::ConnectionRef::kName;
   absl::MutexLock lock(&ack_mu_);
   imap::records::Cursor previous;
   if (stored) {
@@ -641,12 +683,15 @@ grpc::Status ConnectorService::Acknowledge(grpc::ServerContext* context,
                               &control);
       }();
   if (!result.ok()) return Finish("Acknowledge", subject, result.status());
-  const std::string encoded = result->acknowledged.Encode();
+  std::string encoded = result->acknowledged.Encode();
   if (stored) {
-    if (absl::Status s = store_->SetAckCursor(connection->name(), encoded); !s.ok()) {
-      return Finish("Acknowledge", subject, s);
-    }
+    // Merged with the stored one: another replica may have acknowledged
+    // further meanwhile, and the answer is the position now recorded.
+    absl::StatusOr<std::string> recorded = store_->RecordAcknowledged(connection->name(), encoded);
+    if (!recorded.ok()) return Finish("Acknowledge", subject, recorded.status());
+    encoded = *std::move(recorded);
   }
+  response->set_recorded(stored);
   response->set_messages_changed(result->messages_changed);
   response->set_cursor(sealer_.Seal(connection->name(), encoded));
   LogInfo(absl::StrCat("Acknowledge ", Quote(subject), ": ", result->messages_changed,

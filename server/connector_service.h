@@ -74,9 +74,16 @@ class ConnectorService final
  public:
   // `store` must outlive the service. Cursors sent to clients are sealed
   // with `sealer` (see cursor_seal.h), and only sealed ones are accepted.
+  // Without `replicas_share_data_dir` (--replicas_share_data_dir=false:
+  // replicas that each have their own data directory) the store holds no
+  // state another replica would need: Configure and DeleteConnection are
+  // refused, StreamRecords refuses since_last_ack, and Acknowledge runs its
+  // post-actions without recording the cursor (FAILED_PRECONDITION
+  // messages say to resume with resume_after, or to share a data volume).
   ConnectorService(ConnectionStore* store, std::string agent, StreamTuning tuning = StreamTuning(),
                    BearerAuth auth = BearerAuth(),
-                   CursorSealer sealer = CursorSealer::WithRandomKey());
+                   CursorSealer sealer = CursorSealer::WithRandomKey(),
+                   bool replicas_share_data_dir = true);
 
   // The server is stopping: follow streams end now with UNAVAILABLE and
   // their last cursor in the trailer kResumeCursorTrailer, new follow
@@ -102,6 +109,8 @@ class ConnectorService final
                          connector::v1::TestQueryResponse* response) override;
   grpc::Status Discover(grpc::ServerContext* context, const connector::v1::DiscoverRequest* request,
                         connector::v1::DiscoverResponse* response) override;
+  grpc::Status GetSpec(grpc::ServerContext* context, const connector::v1::GetSpecRequest* request,
+                       connector::v1::GetSpecResponse* response) override;
   grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* StreamRecords(
       grpc::CallbackServerContext* context,
       const connector::v1::StreamRecordsRequest* request) override;
@@ -130,10 +139,15 @@ class ConnectorService final
                                                     std::string* subject,
                                                     const RefFields& fields = kRefFields) const;
 
+  // FAILED_PRECONDITION for `what` (a field or a method) on replicas
+  // without a shared data directory.
+  absl::Status NotWithoutSharedDataDir(absl::string_view what, absl::string_view why) const;
+
   ConnectionStore* store_;
   const std::string agent_;
   const StreamTuning tuning_;
   const BearerAuth auth_;
+  const bool replicas_share_data_dir_;
   // A copy of `c` for a response: no password, its cursor sealed.
   connector::v1::Connection ForResponse(const connector::v1::Connection& c) const;
   // The engine cursor in `token` (sealed for `connection`), or

@@ -51,15 +51,25 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
 }
 
 // Creates `path` holding one random key, unless it exists. Written to a
-// temporary file first and linked into place, so that a crash never leaves
-// a half-written key and two servers starting at once agree on one key.
-absl::Status CreateKeyFile(const std::string& dir, const std::string& path) {
+// temporary file first and linked into place (link() fails with EEXIST
+// where another process linked first, also on NFS), so that a crash never
+// leaves a half-written key and servers starting at once over one shared
+// data directory agree on one key: the loser reads the winner's. The
+// temporary name is random, not the pid: replicas in containers all run as
+// pid 1, and one must never truncate the file another is linking.
+// Returns whether this call's key is the one in place.
+absl::StatusOr<bool> CreateKeyFile(const std::string& dir, const std::string& path) {
   unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof(raw)) != 1) return absl::InternalError("no random bytes for the cursor key");
+  unsigned char nonce[12];
+  if (RAND_bytes(raw, sizeof(raw)) != 1 || RAND_bytes(nonce, sizeof(nonce)) != 1) {
+    return absl::InternalError("no random bytes for the cursor key");
+  }
   const std::string line =
       absl::StrCat(absl::Base64Escape(absl::string_view(reinterpret_cast<char*>(raw), sizeof(raw))), "\n");
-  const std::string temp = absl::StrCat(path, ".tmp.", getpid());
-  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  std::string suffix;
+  absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<char*>(nonce), sizeof(nonce)), &suffix);
+  const std::string temp = absl::StrCat(path, ".tmp.", suffix);
+  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create", temp);
   const bool written = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
                        fsync(fd) == 0;
@@ -80,7 +90,8 @@ absl::Status CreateKeyFile(const std::string& dir, const std::string& path) {
     (void)fsync(dir_fd);
     close(dir_fd);
   }
-  return absl::OkStatus();
+  // Either way the caller reads the key that is in place.
+  return linked == 0;
 }
 
 }  // namespace
@@ -118,8 +129,9 @@ absl::StatusOr<CursorSealer> CursorSealer::Load(const std::string& key_file,
     struct stat st;
     if (stat(path.c_str(), &st) != 0) {
       if (errno != ENOENT) return Errno("cannot stat", path);
-      if (absl::Status s = CreateKeyFile(data_dir, path); !s.ok()) return s;
-      LogInfo(absl::StrCat("created the cursor key ", path, " (cursors are sealed with it)"));
+      absl::StatusOr<bool> created = CreateKeyFile(data_dir, path);
+      if (!created.ok()) return created.status();
+      if (*created) LogInfo(absl::StrCat("created the cursor key ", path, " (cursors are sealed with it)"));
     }
     // Tighten a file copied in by hand: the key forges cursors.
     (void)chmod(path.c_str(), 0600);

@@ -36,7 +36,9 @@ class CursorSealer {
   // The keys of `key_file` when it is not empty (an operator's secret,
   // e.g. a mounted Kubernetes Secret shared by replicas); otherwise those of
   // DATA_DIR/cursor-keys, which is created with one random key (mode 0600)
-  // on first start. Errors name the file: NOT_FOUND, INVALID_ARGUMENT for a
+  // on first start (race-free: of several processes starting at once over
+  // one shared data directory, one key wins and all use it). Errors name
+  // the file: NOT_FOUND, INVALID_ARGUMENT for a
   // file without a usable key, INTERNAL for I/O failures.
   static absl::StatusOr<CursorSealer> Load(const std::string& key_file, const std::string& data_dir);
 

@@ -3,7 +3,9 @@
 // connections), --tls_* (gRPC over TLS, mTLS), --auth_token_file (bearer
 // token), --health_listen (plaintext health for probes), --metrics_listen
 // (Prometheus), --cursor_key_file (keys sealing cursors), --secret_key_file
-// (keys sealing stored passwords and OAuth secrets). SIGTERM or SIGINT
+// (keys sealing stored passwords and OAuth secrets),
+// --replicas_share_data_dir (false for replicas with a data directory each:
+// the server then keeps no state). SIGTERM or SIGINT
 // turn health to NOT_SERVING, end follow streams at once (UNAVAILABLE with
 // their resume cursor), let other calls finish (up to --shutdown_grace),
 // and exit 0.
@@ -81,6 +83,13 @@ ABSL_FLAG(std::string, secret_key_file, "",
           "stays until a start with the new file has re-sealed everything. Keys are named in logs by id (first 8 "
           "hex digits of the SHA-256 of the 32 bytes). Default: secrets stored in clear text (a warning "
           "at start)");
+ABSL_FLAG(bool, replicas_share_data_dir, true,
+          "true: every replica of this server sees this --data_dir (a single server, or replicas on "
+          "one ReadWriteMany volume; several processes may share it safely). false: each replica "
+          "has its own, so the server keeps no state another replica would need: Configure and "
+          "DeleteConnection are refused (declare connections in --connections_file), "
+          "StreamRecords refuses since_last_ack and Acknowledge records nothing (clients resume "
+          "with resume_after); needs --cursor_key_file, the same on every replica");
 
 namespace {
 
@@ -187,6 +196,21 @@ int main(int argc, char** argv) {
     }
     server::LogInfo(absl::StrCat(declared->size(), " declared connections from ", connections_file));
   }
+  const bool share_data_dir = absl::GetFlag(FLAGS_replicas_share_data_dir);
+  if (!share_data_dir && absl::GetFlag(FLAGS_cursor_key_file).empty()) {
+    // Each replica would make its own DATA_DIR/cursor-keys and refuse the
+    // cursors the others sealed.
+    server::LogError(
+        "--replicas_share_data_dir=false needs --cursor_key_file (the same keys on every replica, "
+        "e.g. a mounted Secret): otherwise each replica makes its own cursor key and refuses the "
+        "cursors of the others");
+    return 1;
+  }
+  if (!share_data_dir) {
+    server::LogInfo(
+        "replicas do not share the data directory (--replicas_share_data_dir=false): Configure, "
+        "DeleteConnection and since_last_ack are refused, Acknowledge records nothing");
+  }
   absl::StatusOr<server::CursorSealer> sealer =
       server::CursorSealer::Load(absl::GetFlag(FLAGS_cursor_key_file), absl::GetFlag(FLAGS_data_dir));
   if (!sealer.ok()) {
@@ -231,7 +255,8 @@ int main(int argc, char** argv) {
   token_options.persist = server::oauth::PersistRefreshTokenTo(store->get());
   server::oauth::TokenCache token_cache(std::move(token_options));
   server::SetTokenCache(&token_cache);
-  server::ConnectorService service(store->get(), agent, tuning, std::move(auth), *std::move(sealer));
+  server::ConnectorService service(store->get(), agent, tuning, std::move(auth), *std::move(sealer),
+                                   share_data_dir);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -8,7 +8,7 @@
 # private Dovecot (scripts/dovecot-sandbox, free loopback ports, the sample
 # mailbox tests/data/mailbox) and runs imapc against it:
 #   - with --connection-file (imapc starts and stops its own server):
-#     test-connection, explain, discover (table and JSON), query as JSON
+#     test-connection, explain, discover (table and JSON), spec, query as JSON
 #     lines and CSV, a query that does not parse, a wrong password, resume
 #     after the 2nd record's cursor, usage errors, missing stubs, and
 #     Ctrl-C during a call to an IMAP server that never answers (exit 130,
@@ -194,6 +194,32 @@ if not any(c["name"] == "subject" for c in r["columns"]):
     sys.exit("no subject column")
 PY
 ) || problem "$msg"
+no_leftovers
+end
+
+begin "spec"
+run spec
+expect_rc 0
+msg=$("$PY" - "$WORK/out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+schema = r["connectionSchema"]
+if schema.get("$schema") != "https://json-schema.org/draft/2020-12/schema":
+    sys.exit(f"$schema is {schema.get('$schema')}")
+if schema["properties"]["serverUrl"]["title"] != "Server URL":
+    sys.exit("serverUrl is not labelled Server URL")
+if not schema["properties"]["password"].get("writeOnly"):
+    sys.exit("password is not writeOnly")
+if not any(c["name"] == "subject" and c["type"] == "string" for c in r["columns"]):
+    sys.exit("no subject column")
+if not r["queryLanguageVersion"]:
+    sys.exit("no query language version")
+PY
+) || problem "$msg"
+run spec --schema-only
+expect_rc 0
+"$PY" -c 'import json, sys; assert "serverUrl" in json.load(open(sys.argv[1]))["properties"]' "$WORK/out" ||
+  problem "--schema-only did not print the schema"
 no_leftovers
 end
 

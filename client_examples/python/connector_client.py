@@ -16,6 +16,7 @@ IMAP_USER, IMAP_PASSWORD_FILE, IMAP_CA_FILE). The stubs come from build.sh;
 put its output directory on PYTHONPATH.
 """
 import argparse
+import json
 import os
 import sys
 
@@ -141,6 +142,13 @@ def main():
 
         step = "health"
         check_health_and_services(channel)
+
+        # The form an admin fills in, as JSON Schema (what a UI would draw).
+        step = "spec"
+        spec = stub.GetSpec(pb.GetSpecRequest(), timeout=TIMEOUT_S)
+        form = json.loads(spec.connection_schema)["properties"]
+        out("STEP spec ok", f"fields={len(form)}", f"server_url_label={form['serverUrl']['title']!r}",
+            f"columns={len(spec.columns)}", f"query_language={spec.query_language_version}")
 
         step = "configure"
         reply = stub.Configure(pb.ConfigureRequest(connection=conn), timeout=TIMEOUT_S)

@@ -112,6 +112,7 @@ const CI_FILES = {
   "hpa-pdb-values.yaml": {
     pdb: { minAvailable: 1 }, hpa: true, networkPolicy: false, pvc: false, serviceMonitor: false,
     promAnnotations: true, tls: false, mtls: false, token: false, replicas: undefined, grace: 120, agent: "cloud",
+    stateless: true,
   },
   "networkpolicy-values.yaml": {
     pdb: { maxUnavailable: 1 }, hpa: false, networkPolicy: true, pvc: false, serviceMonitor: false,
@@ -128,6 +129,11 @@ const CI_FILES = {
   "servicemonitor-values.yaml": {
     pdb: { maxUnavailable: 1 }, hpa: false, networkPolicy: false, pvc: false, serviceMonitor: true,
     promAnnotations: false, tls: false, mtls: false, token: false, replicas: 2, grace: 120, agent: "cloud",
+    stateless: true,
+  },
+  "shared-volume-values.yaml": {
+    pdb: { maxUnavailable: 1 }, hpa: false, networkPolicy: false, pvc: true, serviceMonitor: false,
+    promAnnotations: true, tls: false, mtls: false, token: false, replicas: 3, grace: 120, agent: "cloud",
   },
 };
 
@@ -189,6 +195,8 @@ for (const [file, expect] of Object.entries(CI_FILES)) {
       assert.equal(f.get("agent"), expect.agent);
       assert.equal(f.get("metrics_listen"), "0.0.0.0:9090");
       assert.equal(f.get("data_dir"), "/data");
+      // Several pods without one shared /data keep no state in it.
+      assert.equal(f.get("replicas_share_data_dir"), expect.stateless ? "false" : undefined);
       const data = mountAt(docs, "/data");
       assert.ok(!data.mount.readOnly, "/data is writable");
       if (expect.pvc) {
@@ -396,6 +404,36 @@ test("PVC: claim as configured, and Recreate so a ReadWriteOnce volume is never 
   assert.equal(mountAt(existing, "/data").volume.persistentVolumeClaim.claimName, "mail-data");
 });
 
+test("shared volume: one ReadWriteMany claim in every replica, rolling updates, no stateless flag", () => {
+  const docs = render("shared-volume-values.yaml");
+  const pvc = one(docs, "PersistentVolumeClaim", `${FULLNAME}-data`);
+  assert.deepEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
+  assert.equal(pvc.spec.storageClassName, "efs-sc");
+  const deployment = one(docs, "Deployment");
+  assert.equal(deployment.spec.replicas, 3);
+  assert.equal(deployment.spec.strategy.type, "RollingUpdate");
+  assert.equal(mountAt(docs, "/data").volume.persistentVolumeClaim.claimName, `${FULLNAME}-data`);
+  assert.ok(!flags(docs).has("replicas_share_data_dir"));
+  assert.ok(!flags(docs).has("cursor_key_file"), "the shared volume holds the generated cursor key");
+  // The same with autoscaling, and with a claim made elsewhere.
+  const hpa = render("shared-volume-values.yaml", ["--set", "autoscaling.enabled=true"]);
+  assert.ok(!flags(hpa).has("replicas_share_data_dir"));
+  const existing = render("shared-volume-values.yaml", ["--set", "persistence.existingClaim=nfs-data",
+    "--set", "persistence.accessModes={ReadWriteOnce}"]);
+  assert.equal(all(existing, "PersistentVolumeClaim").length, 0);
+  assert.equal(mountAt(existing, "/data").volume.persistentVolumeClaim.claimName, "nfs-data");
+});
+
+test("several replicas without a shared volume: --replicas_share_data_dir=false and the cursor keys", () => {
+  const docs = render(undefined, ["--set", "replicaCount=2", "--set", "cursorKeys.existingSecret=keys"]);
+  assert.equal(flags(docs).get("replicas_share_data_dir"), "false");
+  assert.equal(flags(docs).get("cursor_key_file"), "/etc/imap-connector/cursor-keys/keys");
+  assert.ok(mountAt(docs, "/data").volume.emptyDir);
+  // One replica, or a shared claim: the flag is not given.
+  assert.ok(!flags(render(undefined)).has("replicas_share_data_dir"));
+  assert.ok(!flags(render("pvc-pdb-values.yaml")).has("replicas_share_data_dir"));
+});
+
 test("NetworkPolicy: gRPC and metrics sources, DNS and IMAP egress, extra rules", () => {
   const docs = render("networkpolicy-values.yaml");
   const v = values("networkpolicy-values.yaml").networkPolicy;
@@ -488,10 +526,18 @@ describe("values that must be refused", () => {
     ["TLS without a Secret", ["--set", "tls.enabled=true"], /tls.enabled needs tls.secretName/],
     ["mTLS without TLS", ["--set", "tls.clientCa.enabled=true"], /needs tls.enabled/],
     ["a token requirement without a token", ["--set", "auth.enabled=true"], /auth.enabled needs auth.token or auth.existingSecret/],
-    ["a PVC shared by several replicas", ["--set", "persistence.enabled=true", "--set", "replicaCount=2"],
-      /persistence.enabled needs a single replica/],
-    ["a PVC with autoscaling", ["--set", "persistence.enabled=true", "--set", "autoscaling.enabled=true"],
-      /persistence.enabled needs a single replica/],
+    ["a ReadWriteOnce PVC for several replicas", ["--set", "persistence.enabled=true", "--set", "replicaCount=2"],
+      /persistence.enabled with several replicas .* needs persistence.shared: true and a ReadWriteMany claim/],
+    ["a ReadWriteOnce PVC with autoscaling", ["--set", "persistence.enabled=true", "--set", "autoscaling.enabled=true"],
+      /persistence.enabled with several replicas .* needs persistence.shared: true/],
+    ["a shared volume without persistence", ["--set", "persistence.shared=true"],
+      /persistence.shared needs persistence.enabled/],
+    ["a shared claim that is ReadWriteOnce", ["--set", "persistence.enabled=true", "--set", "persistence.shared=true"],
+      /persistence.shared needs persistence.accessModes \[ReadWriteMany\]/],
+    ["several replicas with neither a shared volume nor cursor keys", ["--set", "replicaCount=2"],
+      /without a shared data volume need cursorKeys.existingSecret: otherwise each pod makes its own cursor key and refuses the cursors of the others/],
+    ["autoscaling with neither a shared volume nor cursor keys", ["--set", "autoscaling.enabled=true"],
+      /need cursorKeys.existingSecret/],
     ["a PDB with both bounds", ["--set", "podDisruptionBudget.minAvailable=1"], /exactly one of minAvailable and maxUnavailable/],
     ["an HPA without a target", ["--set", "autoscaling.enabled=true", "--set", "autoscaling.targetCPUUtilizationPercentage=null"],
       /set targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage/],

@@ -73,6 +73,19 @@ token
 {{- default (printf "%s-data" (include "imap-connector.fullname" .)) .Values.persistence.existingClaim -}}
 {{- end -}}
 
+{{/* "true" when more than one pod may run (replicaCount or autoscaling). */}}
+{{- define "imap-connector.severalReplicas" -}}
+{{- if or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1) -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+"true" when every pod sees the same data directory: one pod, or one shared
+claim. Otherwise the server runs with --replicas_share_data_dir=false.
+*/}}
+{{- define "imap-connector.replicasShareDataDir" -}}
+{{- if or (not (include "imap-connector.severalReplicas" .)) (and .Values.persistence.enabled .Values.persistence.shared) -}}true{{- end -}}
+{{- end -}}
+
 {{- define "imap-connector.clientCaSecretName" -}}
 {{- default .Values.tls.secretName .Values.tls.clientCa.secretName -}}
 {{- end -}}
@@ -123,8 +136,15 @@ naming the values to change.
 {{- if and $v.service.headless (ne $v.service.type "ClusterIP") -}}
 {{- fail "service.headless needs service.type ClusterIP" -}}
 {{- end -}}
-{{- if and $v.persistence.enabled (or $v.autoscaling.enabled (gt (int $v.replicaCount) 1)) -}}
-{{- fail "persistence.enabled needs a single replica (replicaCount 1, autoscaling off): the connection store is one file owned by one process" -}}
+{{- $several := include "imap-connector.severalReplicas" . -}}
+{{- if and $v.persistence.shared (not $v.persistence.enabled) -}}
+{{- fail "persistence.shared needs persistence.enabled: the replicas share the data directory through one PersistentVolumeClaim (ReadWriteMany)" -}}
+{{- end -}}
+{{- if and $v.persistence.shared (not $v.persistence.existingClaim) (not (has "ReadWriteMany" $v.persistence.accessModes)) -}}
+{{- fail "persistence.shared needs persistence.accessModes [ReadWriteMany] (NFS, EFS, Azure Files, CephFS): every replica mounts the one claim" -}}
+{{- end -}}
+{{- if and $several $v.persistence.enabled (not $v.persistence.shared) -}}
+{{- fail "persistence.enabled with several replicas (replicaCount > 1 or autoscaling) needs persistence.shared: true and a ReadWriteMany claim: a ReadWriteOnce volume cannot be mounted by every replica" -}}
 {{- end -}}
 {{- if $v.podDisruptionBudget.enabled -}}
 {{- $min := $v.podDisruptionBudget.minAvailable -}}
@@ -140,5 +160,8 @@ naming the values to change.
 {{- if and (kindIs "invalid" $v.autoscaling.targetCPUUtilizationPercentage) (kindIs "invalid" $v.autoscaling.targetMemoryUtilizationPercentage) -}}
 {{- fail "autoscaling: set targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage" -}}
 {{- end -}}
+{{- end -}}
+{{- if and $several (not $v.persistence.enabled) (not $v.cursorKeys.existingSecret) -}}
+{{- fail "several replicas (replicaCount > 1 or autoscaling) without a shared data volume need cursorKeys.existingSecret: otherwise each pod makes its own cursor key and refuses the cursors of the others. Or share the data directory: persistence.enabled and persistence.shared with a ReadWriteMany claim (see \"Scaling out\" in the chart's README.md)" -}}
 {{- end -}}
 {{- end -}}
