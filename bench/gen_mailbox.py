@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a deterministic, mail-like mailbox for the benchmark as a Maildir.
 
-    gen_mailbox.py COUNT SEED OUTDIR
+    gen_mailbox.py [--big=MIN-MAX] COUNT SEED OUTDIR
 
 OUTDIR gets cur/, new/ and tmp/; every message lands in cur/ with its flags
 in the file name, and its mtime is the arrival time (Dovecot's INTERNALDATE).
@@ -15,6 +15,11 @@ A quarter are replies carrying In-Reply-To and References. Non-ASCII
 subjects and names use RFC 2047 encoded words (UTF-8 B and Q, ISO-8859-1 Q),
 non-ASCII attachment names RFC 2231 parameters, some split into sections.
 Only example.com/.org/.net names and 192.0.2.0/24 addresses appear.
+
+--big=MIN-MAX makes every message a large one instead, MIN to MAX MB
+(10^6 bytes, uniform) as stored: the same headers, a short text and one to
+three base64 attachments of random bytes. Same determinism as above for the
+same COUNT, SEED and range.
 
 Prints one JSON line: count, seed, bytes (as stored, LF line ends),
 crlf_bytes (as IMAP sends them) and the count per size class.
@@ -338,13 +343,16 @@ class Generator:
             size += len(p) + 2
         return out
 
-    def message(self, i):
+    def message(self, i, big=None):
+        """One message; big = (min_bytes, max_bytes) forces a large one of that size."""
         rng = random.Random("%d:%d" % (self.seed, i))
         when = self.start + datetime.timedelta(seconds=i * 3100 + rng.randrange(3000))
         lang = rng.choices(["en", "de", "fr", "mixed"], [70, 12, 8, 10])[0]
         sender, me = person(rng), ("Alice Example", "alice@example.com")
         r = rng.random()
         size_class = "small" if r < 0.86 else "medium" if r < 0.955 else "large"
+        if big is not None:
+            size_class = "big"
 
         parent = None
         if self.threads and rng.random() < 0.25:
@@ -447,6 +455,18 @@ class Generator:
                                                   text_part(html_of(paras, rng), rng, "html")],
                                   boundary + "_alt")
                 body = multipart("mixed", [inner, att], boundary)
+        elif size_class == "big":
+            target = rng.randint(big[0], big[1])
+            paras = self.paragraphs(rng, lang, rng.randint(300, 2500))
+            text = greeting + "\n\n".join(wrap(p) for p in paras) + signoff + quoted_tail()
+            n = rng.choices([1, 2, 3], [60, 30, 10])[0]
+            parts = [text_part(text, rng)]
+            room = target - len("\n".join(head)) - len(text.encode("utf-8")) - 600 * (n + 1)
+            for k in range(n):
+                name = rng.choice(ATTACH_NAMES + ATTACH_NAMES_INTL)
+                # base64 lines carry 57 bytes in 77 characters
+                parts.append(binary_part(rng, name, max(1000, room * 57 // 77 // n)))
+            body = multipart("mixed", parts, boundary)
         else:
             target = int(100000 * 20 ** rng.random())  # log-uniform 100 KB-2 MB
             paras = self.paragraphs(rng, lang, rng.randint(300, 2500))
@@ -463,17 +483,32 @@ class Generator:
         return data, when, flags, size_class
 
 
+def parse_big(arg):
+    """(min_bytes, max_bytes) of "--big=5-20" (MB), or exits naming the flag."""
+    try:
+        lo, hi = (float(x) for x in arg.split("=", 1)[1].split("-"))
+    except ValueError:
+        sys.exit("gen_mailbox.py: --big must be MIN-MAX in MB, e.g. --big=5-20: %r" % arg)
+    if not 0.01 <= lo <= hi <= 500:
+        sys.exit("gen_mailbox.py: --big=MIN-MAX needs 0.01 <= MIN <= MAX <= 500: %r" % arg)
+    return int(lo * 1e6), int(hi * 1e6)
+
+
 def main():
-    if len(sys.argv) != 4:
-        sys.exit("usage: gen_mailbox.py COUNT SEED OUTDIR")
-    count, seed, outdir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    args = sys.argv[1:]
+    big = None
+    if args and args[0].startswith("--big="):
+        big = parse_big(args.pop(0))
+    if len(args) != 3:
+        sys.exit("usage: gen_mailbox.py [--big=MIN-MAX] COUNT SEED OUTDIR")
+    count, seed, outdir = int(args[0]), int(args[1]), args[2]
     for sub in ("cur", "new", "tmp"):
         os.makedirs(os.path.join(outdir, sub), exist_ok=True)
     gen = Generator(seed)
     total = crlf_total = 0
-    classes = {"small": 0, "medium": 0, "large": 0}
+    classes = {"small": 0, "medium": 0, "large": 0, "big": 0}
     for i in range(count):
-        data, when, flags, size_class = gen.message(i)
+        data, when, flags, size_class = gen.message(i, big)
         crlf = len(data) + data.count(b"\n")  # what IMAP sends: every LF becomes CRLF
         stamp = int(when.replace(tzinfo=datetime.timezone.utc).timestamp())
         name = "%d.M%dP%d.benchgen,S=%d,W=%d:2,%s" % (stamp, i, seed, len(data), crlf, flags)

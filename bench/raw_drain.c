@@ -2,7 +2,7 @@
  * a whole folder out of an IMAP server over one TLS connection.
  *
  *   raw_drain --port=14993 --user=alice --password_file=pw --ca_file=cert.pem
- *             [--host=localhost] [--folder=INBOX]
+ *             [--host=localhost] [--folder=INBOX] [--uids=1:*]
  *
  * It connects over IPv4 (the host name is also the name the certificate must
  * carry), logs in, EXAMINEs the folder, sends one UID FETCH 1:* (UID
@@ -10,6 +10,10 @@
  * announced length without looking at it. Prints one JSON line: messages
  * (FETCH responses), literal_bytes (the message bytes), wire_bytes (all bytes
  * of the FETCH reply), seconds (connect to logout) and fetch_seconds.
+ *
+ * --uids replaces 1:* with another UID set, e.g. every other chunk of 100
+ * UIDs, so that two drains side by side split a folder as StreamRecords'
+ * parallel connections do.
  *
  * Built by bench/run: cc -O2 -o raw_drain raw_drain.c -lssl -lcrypto
  */
@@ -216,6 +220,10 @@ int main(int argc, char **argv) {
   const char *user = Flag(argc, argv, "user", NULL);
   const char *ca_file = Flag(argc, argv, "ca_file", NULL);
   const char *folder = Flag(argc, argv, "folder", "INBOX");
+  const char *uids = Flag(argc, argv, "uids", "1:*");
+  if (strspn(uids, "0123456789:,*") != strlen(uids) || uids[0] == '\0') {
+    Fail("--uids must be an IMAP UID set (digits, ':', ',' and '*'): %s", uids);
+  }
   char password[1024], q_user[2100], q_password[2100], q_folder[2100], command[8000];
   ReadPassword(Flag(argc, argv, "password_file", NULL), password, sizeof password);
 
@@ -254,7 +262,13 @@ int main(int argc, char **argv) {
 
   const double f0 = Now();
   const unsigned long long before = c->received - (c->end - c->start);
-  Send(c, "a3 UID FETCH 1:* (UID BODY.PEEK[])\r\n");
+  /* A UID set of a few thousand characters is fine for Dovecot and Cyrus. */
+  size_t fetch_len = strlen(uids) + 64;
+  char *fetch_command = malloc(fetch_len);
+  if (fetch_command == NULL) Fail("out of memory");
+  snprintf(fetch_command, fetch_len, "a3 UID FETCH %s (UID BODY.PEEK[])\r\n", uids);
+  Send(c, fetch_command);
+  free(fetch_command);
   struct Reply fetch;
   Await(c, "a3", &fetch);
   const unsigned long long wire = c->received - (c->end - c->start) - before;

@@ -4,12 +4,17 @@
 //
 //   stream_consumer --server=127.0.0.1:50051 --imap_url=imaps://localhost:14993
 //       --user=bench --password_file=pw --ca_file=cert.pem --query="SELECT *"
+//
+// --read_delay_ms makes it a slow reader: it waits that long after each
+// response before reading the next, so the server's memory under
+// backpressure can be measured.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -24,7 +29,8 @@ ABSL_FLAG(std::string, ca_file, "", "PEM file of the IMAP server's CA");
 ABSL_FLAG(std::string, folder, "INBOX", "default folder");
 ABSL_FLAG(std::string, query, "", "query (empty: the usual columns of the folder)");
 ABSL_FLAG(int, batch, 0, "max_batch_records (0: the server's default)");
-ABSL_FLAG(int, parallelism, 0, "IMAP connections for the stream (0: the server's default, one)");
+ABSL_FLAG(int, parallelism, 0, "IMAP connections for the stream (0: the server's default, two)");
+ABSL_FLAG(int, read_delay_ms, 0, "wait this long after each response (a slow reader)");
 
 namespace {
 
@@ -66,7 +72,9 @@ int main(int argc, char** argv) {
   auto reader = stub->StreamRecords(&ctx, request);
   connector::v1::StreamRecordsResponse batch;
   uint64_t records = 0, bytes = 0, batches = 0, message_bytes = 0;
+  const int read_delay_ms = absl::GetFlag(FLAGS_read_delay_ms);
   while (reader->Read(&batch)) {
+    if (read_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(read_delay_ms));
     ++batches;
     bytes += batch.ByteSizeLong();
     for (const connector::v1::Record& r : batch.records()) {

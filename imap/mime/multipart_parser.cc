@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -522,12 +523,7 @@ class MultipartParser::Walker {
         }
         // Take in the following lines too while they cannot be boundary
         // lines, so that a body goes out in large pieces.
-        size_t last = lf;
-        while (last + 1 < in.size() && in[last + 1] != '-') {
-          size_t next = in.find('\n', last + 1);
-          if (next == absl::string_view::npos) break;
-          last = next;
-        }
+        const size_t last = EndOfLinesBeforeDash(in, lf);
         absl::string_view content = in.substr(0, last);
         bool cr;
         if (content.empty()) {
@@ -545,6 +541,24 @@ class MultipartParser::Walker {
       }
     }
     return 0;
+  }
+
+  // The last line end at or after in[lf] (a '\n') that is not followed by a
+  // line starting with '-' (which may be a boundary). Searching for the
+  // dashes rather than for every line end matters for base64, whose lines
+  // are short and never contain '-'.
+  static size_t EndOfLinesBeforeDash(absl::string_view in, size_t lf) {
+    const char* const data = in.data();
+    size_t from = lf + 1;
+    while (from < in.size()) {
+      const void* dash = std::memchr(data + from, '-', in.size() - from);
+      if (dash == nullptr) break;
+      const size_t at = static_cast<size_t>(static_cast<const char*>(dash) - data);
+      if (data[at - 1] == '\n') return at - 1;  // at - 1 >= lf
+      from = at + 1;
+    }
+    const void* end = memrchr(data + lf, '\n', in.size() - lf);
+    return static_cast<size_t>(static_cast<const char*>(end) - data);
   }
 
   // A whole line that started like a boundary (with its line end, if any).

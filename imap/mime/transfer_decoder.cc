@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -51,6 +56,56 @@ constexpr std::array<uint8_t, 256> MakeBase64Table() {
 }
 constexpr std::array<uint8_t, 256> kBase64 = MakeBase64Table();
 
+// The sextet of each character already shifted into its place in a quad
+// (`shift` 18, 12, 6 or 0), with bit 31 set for anything that is not in
+// the alphabet: OR-ing four lookups gives the 24 bits of a quad and tells
+// in one test whether all four were plain characters.
+constexpr uint32_t kNotSextet = 0x80000000u;
+constexpr std::array<uint32_t, 256> MakeShiftedTable(int shift) {
+  std::array<uint32_t, 256> t{};
+  for (size_t c = 0; c < 256; ++c) {
+    t[c] = kBase64[c] < 64 ? uint32_t{kBase64[c]} << shift : kNotSextet;
+  }
+  return t;
+}
+constexpr std::array<uint32_t, 256> kSextet0 = MakeShiftedTable(18);
+constexpr std::array<uint32_t, 256> kSextet1 = MakeShiftedTable(12);
+constexpr std::array<uint32_t, 256> kSextet2 = MakeShiftedTable(6);
+constexpr std::array<uint32_t, 256> kSextet3 = MakeShiftedTable(0);
+
+inline uint32_t Quad(const uint8_t* p) {
+  return kSextet0[p[0]] | kSextet1[p[1]] | kSextet2[p[2]] | kSextet3[p[3]];
+}
+
+// Decodes whole quads from p while they hold only alphabet characters,
+// eight at a time; returns how far it got. Writes up to 2 bytes past the
+// decoded output (the caller leaves that room).
+inline const uint8_t* DecodePlainQuads(const uint8_t* p, const uint8_t* end, char** dst) {
+  char* out = *dst;
+  while (end - p >= 8) {
+    const uint32_t a = Quad(p), b = Quad(p + 4);
+    if (((a | b) & kNotSextet) != 0) break;
+    // Six bytes, most significant first, stored as eight.
+    const uint64_t bytes = ((uint64_t{a} << 24) | b) << 16;
+    const uint64_t big_endian = __builtin_bswap64(bytes);
+    std::memcpy(out, &big_endian, sizeof(big_endian));
+    out += 6;
+    p += 8;
+  }
+  if (end - p >= 4) {
+    const uint32_t a = Quad(p);
+    if ((a & kNotSextet) == 0) {
+      out[0] = static_cast<char>(a >> 16);
+      out[1] = static_cast<char>(a >> 8);
+      out[2] = static_cast<char>(a);
+      out += 3;
+      p += 4;
+    }
+  }
+  *dst = out;
+  return p;
+}
+
 class Base64Decoder final : public TransferDecoder {
  public:
   explicit Base64Decoder(absl::string_view where) : TransferDecoder(where) {}
@@ -60,23 +115,18 @@ class Base64Decoder final : public TransferDecoder {
     // Decode straight into the output's new tail (push_back per byte costs
     // more than the decoding itself), then trim it to what was written.
     const size_t old_size = out->size();
-    out->resize(old_size + in.size() / 4 * 3 + 3);
+    // +3 for a partial quad completed here, +2 for DecodePlainQuads' overrun.
+    out->resize(old_size + in.size() / 4 * 3 + 5);
     char* const begin = &(*out)[0];
     char* dst = begin + old_size;
     const auto* p = reinterpret_cast<const uint8_t*>(in.data());
     const auto* const end = p + in.size();
     while (p < end) {
       if (count_ == 0 && !padded_ && end - p >= 4) {
-        // The common case: four alphabet characters make three bytes.
-        const uint8_t a = kBase64[p[0]], b = kBase64[p[1]], c = kBase64[p[2]], d = kBase64[p[3]];
-        if ((a | b | c | d) < 64) {
-          const uint32_t quad = (uint32_t{a} << 18) | (uint32_t{b} << 12) | (uint32_t{c} << 6) | d;
-          *dst++ = static_cast<char>(quad >> 16);
-          *dst++ = static_cast<char>(quad >> 8);
-          *dst++ = static_cast<char>(quad);
-          p += 4;
-          continue;
-        }
+        // The common case: runs of alphabet characters (a whole line).
+        const uint8_t* const before = p;
+        p = DecodePlainQuads(p, end, &dst);
+        if (p != before) continue;
       }
       const uint8_t v = kBase64[*p++];
       if (padded_) {
@@ -159,12 +209,14 @@ class QuotedPrintableDecoder final : public TransferDecoder {
     out->reserve(out->size() + in.size());
     size_t i = 0;
     while (i < in.size()) {
-      // Fast path: plain text up to the next byte that needs thought.
       if (state_ == State::kText && space_.empty()) {
-        size_t j = i;
-        while (j < in.size() && !Special(in[j])) ++j;
-        out->append(in.data() + i, j - i);
-        i = j;
+        // Decoded text is never longer than its input: write in place.
+        const size_t old_size = out->size();
+        out->resize(old_size + (in.size() - i));
+        char* const begin = &(*out)[0];
+        char* dst = begin + old_size;
+        i = FastText(in, i, &dst);
+        out->resize(static_cast<size_t>(dst - begin));
         if (i == in.size()) break;
       }
       if (Step(in[i], out)) ++i;
@@ -210,8 +262,78 @@ class QuotedPrintableDecoder final : public TransferDecoder {
     kEqCr,     // after '=', maybe white space, and CR
   };
 
-  static bool Special(char c) {
-    return c == '=' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  static bool Blank(char c) { return c == ' ' || c == '\t'; }
+
+  // The index of the first '=', CR or LF at or after `i`, or in.size().
+  static size_t FindEscapeOrLineEnd(absl::string_view in, size_t i) {
+#ifdef __SSE2__
+    const __m128i eq = _mm_set1_epi8('='), cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    while (i + 16 <= in.size()) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + i));
+      const __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, eq), _mm_cmpeq_epi8(v, cr)),
+                                        _mm_cmpeq_epi8(v, lf));
+      const int mask = _mm_movemask_epi8(hits);
+      if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+      i += 16;
+    }
+#endif
+    while (i < in.size() && in[i] != '=' && in[i] != '\r' && in[i] != '\n') ++i;
+    return i;
+  }
+
+  // The common cases, decided without the state machine because the bytes
+  // after them are in this chunk: text (white space inside a line is
+  // text), CRLF, "=XX" and a soft line break "=\r\n". Appends from in[i]
+  // up to the first byte that needs the state machine (or the end) and
+  // returns its index. White space that may be trailing (before a line end
+  // or at the end of the chunk) is left to the state machine, as is
+  // anything unusual, so Step() decides every byte this does not copy
+  // plainly; the output is the same as feeding Step() byte by byte.
+  // Writes at *dst, at most in.size() - i bytes, and advances it.
+  // REQUIRES: state_ == kText, space_ empty.
+  static size_t FastText(absl::string_view in, size_t i, char** dst) {
+    char* out = *dst;
+    const size_t n = in.size();
+    size_t run = i;  // start of the bytes copied as they are
+    size_t j = i;
+    // Stops before the white space run that ends at `at` (never before `run`).
+    const auto stop_before_blanks = [&](size_t at) {
+      while (at > run && Blank(in[at - 1])) --at;
+      return at;
+    };
+    while (true) {
+      j = FindEscapeOrLineEnd(in, j);
+      if (j == n) {
+        j = stop_before_blanks(j);
+        break;
+      }
+      const char c = in[j];
+      if (c == '\n' || c == '\r') {
+        const size_t text_end = stop_before_blanks(j);
+        const bool crlf = c == '\r' && j + 1 < n && in[j + 1] == '\n';
+        if (text_end != j || (c == '\r' && !crlf)) {
+          j = text_end;
+          break;
+        }
+        j += crlf ? 2 : 1;
+        continue;
+      }
+      // c == '='
+      if (j + 2 >= n) break;
+      const int high = Hex(in[j + 1]), low = Hex(in[j + 2]);
+      if (high < 0 || low < 0) {
+        if (in[j + 1] != '\r' || in[j + 2] != '\n') break;  // not a soft line break
+      }
+      std::memcpy(out, in.data() + run, j - run);
+      out += j - run;
+      if (high >= 0 && low >= 0) *out++ = static_cast<char>(high * 16 + low);
+      j += 3;
+      run = j;
+    }
+    std::memcpy(out, in.data() + run, j - run);
+    out += j - run;
+    *dst = out;
+    return j;
   }
 
   // Consumes `c` in the current state; returns false if `c` must be seen

@@ -376,6 +376,45 @@ TEST(TransferDecoderTest, RandomInputNeverBreaksChunkIndependence) {
   }
 }
 
+// Whole chunks take the decoders' fast paths (eight base64 quads at a time,
+// quoted-printable text scanned 16 bytes at a time) while byte-by-byte
+// feeding never does: long, realistic lines with rare odd bytes, runs of
+// white space longer than a line, escapes and line ends in every position.
+TEST(TransferDecoderTest, FastPathsAgreeWithByteByByteOnLongLines) {
+  std::mt19937 rng(7);
+  const std::string qp_alphabet = "abcXYZ09 \t=3DFf\r\n.";
+  for (int round = 0; round < 400; ++round) {
+    std::string in;
+    const size_t len = 100 + rng() % 400;
+    while (in.size() < len) {
+      const size_t pick = rng() % 100;
+      if (pick < 3) {
+        in.append(1 + rng() % 100, rng() % 2 == 0 ? ' ' : '\t');  // long blank runs
+      } else if (pick < 8) {
+        in.append(rng() % 2 == 0 ? "=\r\n" : "=C3=A9");
+      } else if (pick < 12) {
+        in.append(rng() % 3 == 0 ? "\n" : "\r\n");
+      } else {
+        in.push_back(qp_alphabet[rng() % qp_alphabet.size()]);
+      }
+    }
+    Decode(kQp, in);
+  }
+  const std::string b64_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (int round = 0; round < 300; ++round) {
+    std::string in;
+    const size_t lines = 1 + rng() % 8;
+    for (size_t l = 0; l < lines; ++l) {
+      const size_t width = 4 * (1 + rng() % 25) + (rng() % 5 == 0 ? rng() % 4 : 0);
+      for (size_t k = 0; k < width; ++k) in.push_back(b64_alphabet[rng() % 64]);
+      if (rng() % 10 == 0) in.insert(in.size() - rng() % width, 1, "!=- "[rng() % 4]);
+      in.append(rng() % 4 == 0 ? "\n" : "\r\n");
+    }
+    Decode(kB64, in);
+  }
+}
+
 TEST(TransferDecoderTest, LargeInputKeepsDefectListSmall) {
   std::string in;
   for (int i = 0; i < 10000; ++i) in += "=ZZ!*";

@@ -114,9 +114,12 @@ void Session::MarkProgress() {
   progress_deadline_ = absl::Now() + options_.command_timeout;
 }
 
-absl::Status Session::FillUntil(absl::Time until) {
+absl::Status Session::FillUntil(absl::Time until, char* direct, size_t capacity,
+                                size_t* direct_read) {
   char buf[64 * 1024];
-  absl::StatusOr<size_t> n = transport_->Read(buf, sizeof(buf), std::min(until, options_.overall_deadline));
+  char* const into = direct != nullptr ? direct : buf;
+  const size_t room = direct != nullptr ? capacity : sizeof(buf);
+  absl::StatusOr<size_t> n = transport_->Read(into, room, std::min(until, options_.overall_deadline));
   if (!n.ok()) {
     if (bye_text_.has_value() && absl::IsUnavailable(n.status())) {
       return WithErrorKind(
@@ -125,12 +128,16 @@ absl::Status Session::FillUntil(absl::Time until) {
     }
     return n.status();
   }
-  parser_.Feed(absl::string_view(buf, *n));
+  if (direct != nullptr) {
+    *direct_read = *n;
+  } else {
+    parser_.Feed(absl::string_view(buf, *n));
+  }
   last_byte_time_ = absl::Now();
   return absl::OkStatus();
 }
 
-absl::Status Session::Fill() {
+absl::Status Session::Fill(char* direct, size_t capacity, size_t* direct_read) {
   const absl::Time now = absl::Now();
   const absl::Time silence_until = now + options_.response_timeout;
   const bool in_literal = parser_.streaming_remaining() > 0;
@@ -145,7 +152,7 @@ absl::Status Session::Fill() {
                          : literal_window_start_ + options_.literal_rate_window;
   }
   const absl::Time until = std::min({silence_until, progress_until, options_.overall_deadline});
-  absl::Status s = FillUntil(until);
+  absl::Status s = FillUntil(until, direct, capacity, direct_read);
   if (!absl::IsDeadlineExceeded(s) || until >= options_.overall_deadline) return s;
   // Say which of our bounds stopped the wait: the admin tunes timeout_ms
   // for one and not the other.
@@ -211,15 +218,24 @@ absl::StatusOr<wire::ParserEvent> Session::ReadEvent() {
 }
 
 absl::StatusOr<size_t> Session::ReadStreamedLiteral(char* buf, size_t capacity) {
+  if (capacity == 0) return 0;
   while (parser_.streaming_remaining() > 0) {
     IMAPC_RETURN_IF_ERROR(CheckLiteralRate());
-    const size_t n = parser_.ReadLiteral(buf, capacity);
+    size_t n = parser_.ReadLiteral(buf, capacity);
+    if (n == 0) {
+      // Nothing of the literal is buffered: read the next bytes straight
+      // into `buf` (never past the literal's end), sparing two copies
+      // through the parser's buffer for every byte of a message body.
+      const size_t want = static_cast<size_t>(
+          std::min<uint64_t>(capacity, parser_.streaming_remaining()));
+      IMAPC_RETURN_IF_ERROR(Fill(buf, want, &n));
+      parser_.LiteralReadElsewhere(n);
+    }
     if (n > 0) {
       literal_window_bytes_ += n;
       if (parser_.streaming_remaining() == 0) MarkProgress();
       return n;
     }
-    IMAPC_RETURN_IF_ERROR(Fill());
   }
   return 0;
 }

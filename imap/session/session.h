@@ -334,10 +334,14 @@ class Session {
   // Reads more bytes from the server into the parser, waiting at most
   // response_timeout for the first of them and never past the progress
   // deadline (or, while a literal streams, the end of its rate window).
-  absl::Status Fill();
+  // With `direct` set, the bytes go there instead (at most `capacity`, and
+  // *direct_read says how many): for a literal's bytes, which the caller
+  // would otherwise copy out of the parser again.
+  absl::Status Fill(char* direct = nullptr, size_t capacity = 0, size_t* direct_read = nullptr);
   // Reads more bytes, waiting until `until` whatever the other bounds say
   // (IDLE, where silence is expected).
-  absl::Status FillUntil(absl::Time until);
+  absl::Status FillUntil(absl::Time until, char* direct = nullptr, size_t capacity = 0,
+                         size_t* direct_read = nullptr);
   // Restarts the progress bound: the server completed something.
   void MarkProgress();
   // Checks the literal rate window; fails when the literal streamed slower

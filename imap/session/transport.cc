@@ -134,6 +134,7 @@ struct ContextKey {
   }
 };
 absl::Mutex context_cache_mu(absl::kConstInit);
+absl::Mutex context_create_mu(absl::kConstInit);  // held while finding or making one
 std::map<ContextKey, SSL_CTX*>* context_cache ABSL_GUARDED_BY(context_cache_mu) = nullptr;
 constexpr size_t kMaxCachedContexts = 64;
 
@@ -232,25 +233,8 @@ class TcpTransport : public Transport {
   absl::Status StartTls(const TlsOptions& options, absl::Time deadline) override {
     if (ssl_ != nullptr) return absl::FailedPreconditionError("TLS is already active");
     ERR_clear_error();
-    ctx_ = CachedContext(options);
-    if (ctx_ == nullptr) {
-      ctx_ = SSL_CTX_new(TLS_client_method());
-      if (ctx_ == nullptr) return TlsError("cannot create a TLS context");
-      SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
-      if (!options.insecure_skip_verify) {
-        SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-        if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {
-          return TlsError("cannot load the system's CA certificates");
-        }
-        if (!options.extra_ca_pem.empty()) {
-          absl::Status s = AddCaPem(options.extra_ca_pem);
-          if (!s.ok()) return s;
-        }
-      } else {
-        SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
-      }
-      CacheContext(options, ctx_);
-    }
+    absl::Status context = AcquireContext(options);
+    if (!context.ok()) return context;
     ssl_ = SSL_new(ctx_);
     if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return TlsError("cannot create a TLS session");
     if (!options.server_name.empty()) {
@@ -308,6 +292,40 @@ class TcpTransport : public Transport {
   std::string PeerAddress() const override { return peer_; }
 
  private:
+  // Sets ctx_ to the shared context for `options`, made if missing.
+  absl::Status AcquireContext(const TlsOptions& options) {
+    // One connection at a time makes a missing context: many connections
+    // opening at once (a burst of streams) would otherwise each load the
+    // CA bundle, costing its parse and half a megabyte apiece.
+    absl::MutexLock creating(&context_create_mu);
+    ctx_ = CachedContext(options);
+    if (ctx_ == nullptr) {
+      ctx_ = SSL_CTX_new(TLS_client_method());
+      if (ctx_ == nullptr) return TlsError("cannot create a TLS context");
+      SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+      // Read ahead into a buffer of a few TLS records: without it OpenSSL
+      // makes two read calls per record (its 5-byte header, then the
+      // rest), which for a mailbox download is most of the system calls.
+      // Each connection has one such buffer.
+      SSL_CTX_set_read_ahead(ctx_, 1);
+      SSL_CTX_set_default_read_buffer_len(ctx_, 48 * 1024);
+      if (!options.insecure_skip_verify) {
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+        if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {
+          return TlsError("cannot load the system's CA certificates");
+        }
+        if (!options.extra_ca_pem.empty()) {
+          absl::Status s = AddCaPem(options.extra_ca_pem);
+          if (!s.ok()) return s;
+        }
+      } else {
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
+      }
+      CacheContext(options, ctx_);
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status TlsError(absl::string_view what) {
     return WithErrorKind(absl::InternalError(absl::StrCat(what, ": ", OpenSslErrors())),
                          ErrorKind::kTls);

@@ -1,5 +1,6 @@
 #include "imap/wire/response_parser.h"
 
+#include <cassert>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -475,6 +476,11 @@ size_t ResponseParser::ReadLiteral(char* buf, size_t capacity) {
   buffer_.erase(streaming_at_, n);
   streaming_remaining_ -= n;
   return n;
+}
+
+void ResponseParser::LiteralReadElsewhere(size_t n) {
+  assert(buffer_.size() == streaming_at_ && n <= streaming_remaining_);
+  streaming_remaining_ -= n;
 }
 
 namespace {

@@ -86,6 +86,11 @@ class ResponseParser {
   // returns how many; 0 when none is buffered (feed more) or none streams.
   size_t ReadLiteral(char* buf, size_t capacity);
 
+  // Records that the next `n` bytes of the streaming literal were read from
+  // the connection by the caller rather than fed. REQUIRES: ReadLiteral()
+  // returned 0 (none of the literal is buffered) and n <= streaming_remaining().
+  void LiteralReadElsewhere(size_t n);
+
   // Bytes of the streaming literal not yet read.
   uint64_t streaming_remaining() const { return streaming_remaining_; }
 
