@@ -1,5 +1,6 @@
 #include "server/connector_service.h"
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -276,6 +277,11 @@ bool OpenStreams::Add(Member* m) {
 void OpenStreams::Remove(Member* m) {
   absl::MutexLock lock(&mu_);
   members_.erase(m);
+}
+
+int64_t OpenStreams::open() const {
+  absl::MutexLock lock(&mu_);
+  return open_;
 }
 
 void OpenStreams::Opened() {
@@ -613,6 +619,11 @@ grpc::ServerWriteReactor<connector::v1::StreamRecordsResponse>* ConnectorService
     out.reread_on_uidvalidity_change = request->full_reread_on_uidvalidity_change();
     out.max_batch_records = records == 0 ? 100 : records;
     out.max_batch_bytes = bytes == 0 ? kDefaultMaxBatchBytes : bytes;
+    if (open_streams_.open() > kBusyStreams) {
+      // Many streams share the server: smaller defaults keep its memory down.
+      if (bytes == 0) out.max_batch_bytes = kBusyMaxBatchBytes;
+      out.chunk_records = std::max(1, out.max_batch_records / 2);
+    }
     out.include_attachment_content = request->include_attachment_content();
     out.follow = request->follow();
     out.deduplicate_gmail_messages = request->deduplicate_gmail_messages();

@@ -35,8 +35,8 @@ struct StreamTuning {
 inline constexpr char kResumeCursorTrailer[] = "imapc-resume-cursor";
 
 // The follow streams now open, so that a shutdown can end them at once
-// instead of letting them hold the server for the whole grace period.
-// Thread-safe.
+// instead of letting them hold the server for the whole grace period; and
+// how many streams of any kind are open (for memory). Thread-safe.
 class OpenStreams {
  public:
   class Member {
@@ -53,6 +53,8 @@ class OpenStreams {
   // once none is open, freed memory goes back to the system.
   void Opened();
   void Closed();
+  // StreamRecords calls open now.
+  int64_t open() const;
 
   // Adds `m` until Remove(m); false (not added) once shutdown has begun.
   bool Add(Member* m);
@@ -70,7 +72,7 @@ class OpenStreams {
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time grace_end_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   int64_t open_ ABSL_GUARDED_BY(mu_) = 0;
-  IdleMemoryTrimmer trimmer_{absl::Seconds(2)};
+  IdleMemoryTrimmer trimmer_{absl::Milliseconds(250)};
 };
 
 // Thread-safe: gRPC calls the methods from many threads. StreamRecords

@@ -3,12 +3,12 @@
 // glibc keeps what a thread frees in that thread's arena, and the threads
 // that fetch and parse mail come and go with the streams, so after a burst
 // of streams the resident size would stay near its peak for good. When the
-// last stream ends, this waits a moment (the streams' worker threads are
-// still freeing their buffers then) and, if no stream started meanwhile,
-// calls malloc_trim.
+// last stream ends, this waits a moment (a client running streams one
+// after another should not pay for a trim between each) and, if no stream
+// started meanwhile, calls malloc_trim.
 //
-//   IdleMemoryTrimmer trimmer(absl::Seconds(2));
-//   trimmer.Busy();  ...  trimmer.Idle();   // trims about 2 s later
+//   IdleMemoryTrimmer trimmer(absl::Milliseconds(250));
+//   trimmer.Busy();  ...  trimmer.Idle();   // trims about 250 ms later
 #ifndef SERVER_IDLE_MEMORY_TRIMMER_H_
 #define SERVER_IDLE_MEMORY_TRIMMER_H_
 

@@ -379,7 +379,9 @@ class Streamer {
     current_uid_validity_ = result.uid_validity;
     // Chunks as large as a batch: small enough to spread a folder over the
     // workers, large enough that each FETCH is worth its round trip.
-    const uint64_t chunk = static_cast<uint64_t>(std::clamp(request_.max_batch_records, 1, 500));
+    const int chunk_records =
+        request_.chunk_records > 0 ? request_.chunk_records : request_.max_batch_records;
+    const uint64_t chunk = static_cast<uint64_t>(std::clamp(chunk_records, 1, 500));
     const std::vector<imap::wire::UidSet> chunks =
         search.uids.empty() ? std::vector<imap::wire::UidSet>() : search.uids.Chunks(chunk);
     const size_t workers = std::min<size_t>(static_cast<size_t>(request_.parallelism),
