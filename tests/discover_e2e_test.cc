@@ -27,6 +27,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "imap/session/session.h"
+#include "tests/fixtures/engine_session.h"
 #include "tests/fixtures/hostile_server.h"
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/server_process.h"
@@ -142,18 +143,8 @@ class DiscoverTest : public ::testing::TestWithParam<ServerKind> {
   }
 
   std::unique_ptr<imap::Session> Login() {
-    absl::StatusOr<std::unique_ptr<imap::Transport>> t =
-        imap::DialTcp("localhost", imap_->imaps_port(), absl::Now() + absl::Seconds(10));
-    if (!t.ok()) return nullptr;
-    imap::TlsOptions tls;
-    tls.server_name = "localhost";
-    tls.extra_ca_pem = imap_->ca_pem();
-    if (!(*t)->StartTls(tls, absl::Now() + absl::Seconds(10)).ok()) return nullptr;
-    auto s = std::make_unique<imap::Session>(*std::move(t), imap::SessionOptions());
-    if (!s->ReadGreeting().ok()) return nullptr;
-    if (!s->Login(ImapServerFixture::kUser, ImapServerFixture::kPassword, imap::AuthMethod::kAuto).ok()) {
-      return nullptr;
-    }
+    std::unique_ptr<imap::Session> s = testing_fixtures::LoggedInEngineSession(*imap_);
+    if (s == nullptr) return nullptr;
     if (!s->RefreshCapabilities().ok()) return nullptr;
     return s;
   }

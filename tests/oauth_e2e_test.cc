@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "imap/session/session.h"
 #include "tests/fixtures/fault_proxy.h"
+#include "tests/fixtures/engine_session.h"
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/loopback_listener.h"
 #include "tests/fixtures/server_process.h"
@@ -118,19 +119,7 @@ class OAuthE2eTest : public ::testing::Test {
   }
 
   static std::unique_ptr<imap::Session> EngineSession() {
-    absl::StatusOr<std::unique_ptr<imap::Transport>> t =
-        imap::DialTcp("localhost", imap_->imaps_port(), absl::Now() + absl::Seconds(10));
-    if (!t.ok()) return nullptr;
-    imap::TlsOptions tls;
-    tls.server_name = "localhost";
-    tls.extra_ca_pem = imap_->ca_pem();
-    if (!(*t)->StartTls(tls, absl::Now() + absl::Seconds(10)).ok()) return nullptr;
-    auto s = std::make_unique<imap::Session>(*std::move(t), imap::SessionOptions());
-    if (!s->ReadGreeting().ok()) return nullptr;
-    if (!s->Login(ImapServerFixture::kUser, ImapServerFixture::kPassword, imap::AuthMethod::kAuto).ok()) {
-      return nullptr;
-    }
-    return s;
+    return testing_fixtures::LoggedInEngineSession(*imap_);
   }
 
   static std::string Control(const std::string& json) { return Http(auth_port_, "POST", "/control", json); }

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "imap/session/session.h"
 #include "tests/fixtures/dovecot_environment.h"
+#include "tests/fixtures/engine_session.h"
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/server_process.h"
 
@@ -60,19 +61,7 @@ std::string JsonEscaped(const std::string& text) {
 
 // A logged-in engine session, to seed the test's folder.
 std::unique_ptr<imap::Session> EngineSession() {
-  absl::StatusOr<std::unique_ptr<imap::Transport>> t =
-      imap::DialTcp("localhost", dovecot->imaps_port(), absl::Now() + absl::Seconds(10));
-  if (!t.ok()) return nullptr;
-  imap::TlsOptions tls;
-  tls.server_name = "localhost";
-  tls.extra_ca_pem = dovecot->ca_pem();
-  if (!(*t)->StartTls(tls, absl::Now() + absl::Seconds(10)).ok()) return nullptr;
-  auto s = std::make_unique<imap::Session>(*std::move(t), imap::SessionOptions());
-  if (!s->ReadGreeting().ok()) return nullptr;
-  if (!s->Login(ImapServerFixture::kUser, ImapServerFixture::kPassword, imap::AuthMethod::kAuto).ok()) {
-    return nullptr;
-  }
-  return s;
+  return testing_fixtures::LoggedInEngineSession(*dovecot);
 }
 
 struct Streamed {

@@ -38,6 +38,7 @@
 #include "imap/wire/fetch_data.h"
 #include "tests/fixtures/fault_proxy.h"
 #include "tests/fixtures/bad_request.h"
+#include "tests/fixtures/engine_session.h"
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/server_process.h"
 
@@ -128,19 +129,7 @@ Truth MakeMessage(int i, const std::string& tag) {
 
 // A logged-in engine session, to seed folders and look at flags.
 std::unique_ptr<imap::Session> EngineSession(const ImapServerFixture& server) {
-  absl::StatusOr<std::unique_ptr<imap::Transport>> t =
-      imap::DialTcp("localhost", server.imaps_port(), absl::Now() + absl::Seconds(10));
-  if (!t.ok()) return nullptr;
-  imap::TlsOptions tls;
-  tls.server_name = "localhost";
-  tls.extra_ca_pem = server.ca_pem();
-  if (!(*t)->StartTls(tls, absl::Now() + absl::Seconds(10)).ok()) return nullptr;
-  auto s = std::make_unique<imap::Session>(*std::move(t), imap::SessionOptions());
-  if (!s->ReadGreeting().ok()) return nullptr;
-  if (!s->Login(ImapServerFixture::kUser, ImapServerFixture::kPassword, imap::AuthMethod::kAuto).ok()) {
-    return nullptr;
-  }
-  return s;
+  return testing_fixtures::LoggedInEngineSession(server);
 }
 
 // FETCH FLAGS of every message of `folder`: uid -> flags.
