@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "imap/records/cursor.h"
 #include "imap/util/error_kind.h"
 #include "imap/util/status_macros.h"
@@ -108,22 +109,30 @@ class StreamReactor final : public grpc::ServerWriteReactor<connector::v1::Strea
     std::thread([this] { Work(); }).detach();
   }
 
-  absl::Status Send(connector::v1::StreamRecordsResponse batch) override {
+  absl::Status Send(OutgoingBatch batch) override {
     const std::string& name = request_.connection.name();
-    for (connector::v1::Record& record : *batch.mutable_records()) {
-      record.set_cursor(sealer_->Seal(name, record.cursor()));
+    // The records go in already encoded, as occurrences of the records
+    // field that the message itself does not parse: serialization writes
+    // them out as they are, and the client reads them as records.
+    google::protobuf::UnknownFieldSet* encoded =
+        batch.response.GetReflection()->MutableUnknownFields(&batch.response);
+    for (EncodedRecord& record : batch.records) {
+      AppendRecordCursor(sealer_->Seal(name, record.cursor), &record.bytes);
+      encoded->AddLengthDelimited(connector::v1::StreamRecordsResponse::kRecordsFieldNumber)
+          ->swap(record.bytes);
     }
-    batch.set_cursor(sealer_->Seal(name, batch.cursor()));
+    const uint64_t records = batch.records.size();
+    batch.response.set_cursor(sealer_->Seal(name, batch.response.cursor()));
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &StreamReactor::CanWrite));
       if (ended_by_shutdown_) return absl::UnavailableError("the server is shutting down");
       if (cancelled_ || write_failed_) return absl::CancelledError("the client went away");
-      pending_ = std::move(batch);
+      pending_ = std::move(batch.response);
       in_flight_ = true;
-      records_sent_ += static_cast<uint64_t>(pending_.records_size());
+      records_sent_ += records;
     }
-    Metrics::Global().RecordsSent(static_cast<uint64_t>(pending_.records_size()), pending_.ByteSizeLong());
+    Metrics::Global().RecordsSent(records, pending_.ByteSizeLong());
     StartWrite(&pending_);  // outside the lock: OnWriteDone may run inline
     return absl::OkStatus();
   }

@@ -62,6 +62,7 @@ class PermitTransport : public imap::Transport {
   absl::StatusOr<size_t> Read(char* buf, size_t capacity, absl::Time deadline) override {
     return inner_->Read(buf, capacity, deadline);
   }
+  void ExpectComing(uint64_t bytes) override { inner_->ExpectComing(bytes); }
   absl::Status Write(absl::string_view bytes, absl::Time deadline) override {
     return inner_->Write(bytes, deadline);
   }

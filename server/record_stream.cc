@@ -51,7 +51,6 @@ void StreamControl::Detach(imap::Transport* transport) {
 
 namespace {
 
-using connector::v1::StreamRecordsResponse;
 using imap::records::Cursor;
 using imap::records::FolderPosition;
 
@@ -311,27 +310,26 @@ class Streamer {
   // Adds one record to the batch, sending the batch when it is full.
   absl::Status Add(const imap::records::FetchedMessage& m) {
     return AddRecord(
-        BuildRecord(m, request_.plan.columns, request_.connection.datetime_format()),
-        m.facts.gmail_msgid);
+        EncodeRecord(m, request_.plan.columns, request_.connection.datetime_format()));
   }
 
-  absl::Status AddRecord(connector::v1::Record record,
-                         absl::optional<uint64_t> gmail_msgid = absl::nullopt) {
+  absl::Status AddRecord(EncodedRecord record) {
     // A message this stream delivered from another label: skipped; the
     // next record's cursor (or the folder's end) moves past it.
-    if (dedup_ != nullptr && !dedup_->Admit(gmail_msgid)) return absl::OkStatus();
-    stats_.cursor.Advance(record.folder(), record.uid_validity(), record.uid());
-    record.set_cursor(stats_.cursor.Encode());
-    const size_t bytes = record.ByteSizeLong();
-    if (batch_.records_size() > 0 &&
+    if (dedup_ != nullptr && !dedup_->Admit(record.gmail_msgid)) return absl::OkStatus();
+    stats_.cursor.Advance(record.folder, record.uid_validity, record.uid);
+    record.cursor = stats_.cursor.Encode();
+    // The cursor field as it stands now; sealing makes it somewhat longer.
+    const size_t bytes = record.bytes.size() + 2 + record.cursor.size();
+    if (!batch_.records.empty() &&
         batch_bytes_ + bytes > static_cast<uint64_t>(request_.max_batch_bytes)) {
       IMAPC_RETURN_IF_ERROR(Flush(""));
     }
-    *batch_.add_records() = std::move(record);
+    batch_.records.push_back(std::move(record));
     batch_bytes_ += bytes;
     ++stats_.records;
     stats_.record_bytes += bytes;
-    if (batch_.records_size() >= request_.max_batch_records ||
+    if (batch_.records.size() >= static_cast<size_t>(request_.max_batch_records) ||
         batch_bytes_ >= static_cast<uint64_t>(request_.max_batch_bytes)) {
       return Flush("");
     }
@@ -390,9 +388,9 @@ class Streamer {
 
     struct Chunk {
       bool done = false;
-      // Complete records (with their X-GM-MSGID) not yet taken by the
-      // sending thread, even when status fails.
-      std::vector<std::pair<connector::v1::Record, absl::optional<uint64_t>>> records;
+      // Complete records not yet taken by the sending thread, even when
+      // status fails.
+      std::vector<EncodedRecord> records;
       absl::Status status;
     };
     struct Shared {
@@ -463,7 +461,7 @@ class Streamer {
         // ahead of it are held in full. (One at a time would wake the
         // sending thread for every record.)
         constexpr size_t kHandOver = 16;
-        std::vector<std::pair<connector::v1::Record, absl::optional<uint64_t>>> built;
+        std::vector<EncodedRecord> built;
         auto hand_over = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
           auto& to = shared.chunks[c].records;
           for (auto& r : built) to.push_back(std::move(r));
@@ -472,7 +470,7 @@ class Streamer {
         absl::Status s = imap::records::FetchMatching(
             *session, request_.plan, folder, result.uid_validity, chunks[c], options,
             [&](imap::records::FetchedMessage& m) {
-              built.emplace_back(BuildRecord(m, request_.plan.columns, format), m.facts.gmail_msgid);
+              built.push_back(EncodeRecord(m, request_.plan.columns, format));
               if (built.size() >= kHandOver) {
                 absl::MutexLock lock(&shared.mu);
                 hand_over();
@@ -503,7 +501,7 @@ class Streamer {
       // Send chunk c's records as they come, until it is done.
       bool chunk_done = false;
       while (!chunk_done && status.ok() && !stopped) {
-        std::vector<std::pair<connector::v1::Record, absl::optional<uint64_t>>> ready;
+        std::vector<EncodedRecord> ready;
         absl::Status chunk_status;
         {
           absl::MutexLock lock(&shared.mu);
@@ -526,8 +524,8 @@ class Streamer {
           chunk_done = sending.done;
           chunk_status = sending.status;
         }
-        for (auto& [r, gmail_msgid] : ready) {
-          status = AddRecord(std::move(r), gmail_msgid);
+        for (EncodedRecord& r : ready) {
+          status = AddRecord(std::move(r));
           if (!status.ok() || LimitReached()) {
             stopped = true;
             break;
@@ -554,18 +552,18 @@ class Streamer {
   // Sends the batch (with the cursor after it); an empty batch only when
   // it says a folder is done or it is the first.
   absl::Status Flush(const std::string& folder_done) {
-    if (batch_.records_size() == 0 && folder_done.empty() && stats_.batches > 0) {
+    if (batch_.records.empty() && folder_done.empty() && stats_.batches > 0) {
       return absl::OkStatus();
     }
     if (stats_.batches == 0) {
       for (connector::v1::ColumnSchema& s : SchemaOf(request_.plan.columns)) {
-        *batch_.add_schema() = std::move(s);
+        *batch_.response.add_schema() = std::move(s);
       }
     }
-    batch_.set_cursor(stats_.cursor.Encode());
-    batch_.set_folder_done(folder_done);
-    StreamRecordsResponse out = std::move(batch_);
-    batch_ = StreamRecordsResponse();
+    batch_.response.set_cursor(stats_.cursor.Encode());
+    batch_.response.set_folder_done(folder_done);
+    OutgoingBatch out = std::move(batch_);
+    batch_ = OutgoingBatch();
     batch_bytes_ = 0;
     ++stats_.batches;
     return sink_.Send(std::move(out));
@@ -621,7 +619,7 @@ class Streamer {
   // without progress is not retried again.
   std::optional<std::pair<std::string, uint32_t>> last_malformed_;
   uint64_t records_at_malformed_ = 0;
-  StreamRecordsResponse batch_;
+  OutgoingBatch batch_;
   uint64_t batch_bytes_ = 0;
   std::mt19937 rng_{std::random_device{}()};
   StreamStats stats_;

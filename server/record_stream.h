@@ -22,6 +22,7 @@
 #include "imap/query/compiler.h"
 #include "imap/records/cursor.h"
 #include "imap/session/transport.h"
+#include "server/record_builder.h"
 
 namespace server {
 
@@ -116,19 +117,27 @@ class AttachedTransport {
   imap::Transport* const transport_;
 };
 
+// A batch on its way: the response without its records, and the records
+// in wire form, each with its cursor still in the clear (the sink seals
+// the cursors and adds the records to the response).
+struct OutgoingBatch {
+  connector::v1::StreamRecordsResponse response;
+  std::vector<EncodedRecord> records;
+};
+
 // Receives batches. Send() may block until the consumer is ready for the
 // next batch; it returns CANCELLED (or another error) when the consumer is
 // gone, which ends the stream.
 class BatchSink {
  public:
   virtual ~BatchSink() = default;
-  virtual absl::Status Send(connector::v1::StreamRecordsResponse batch) = 0;
+  virtual absl::Status Send(OutgoingBatch batch) = 0;
 };
 
 struct StreamStats {
   uint64_t records = 0;
   uint64_t batches = 0;
-  uint64_t record_bytes = 0;  // serialized size of the records sent
+  uint64_t record_bytes = 0;  // serialized size of the records sent (cursors before sealing)
   uint64_t reconnects = 0;
   imap::records::Cursor cursor;  // after the last record sent
 };

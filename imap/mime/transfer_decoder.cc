@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -10,6 +11,9 @@
 
 #ifdef __SSE2__
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 #include "absl/strings/ascii.h"
@@ -106,6 +110,154 @@ inline const uint8_t* DecodePlainQuads(const uint8_t* p, const uint8_t* end, cha
   return p;
 }
 
+// Test hooks (see base64_internal below): AVX2 blocks decoded by all
+// decoders so far, and a switch that keeps every decoder scalar.
+std::atomic<uint64_t> avx2_blocks_decoded{0};
+std::atomic<bool> force_scalar_base64{false};
+
+#if defined(__x86_64__)
+
+// Whether this CPU (and OS) can run AVX2 code, asked once: the binary is
+// built for plain x86-64 and only DecodeBlocksAvx2 uses AVX2.
+bool CpuHasAvx2() {
+  static const bool has_avx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return has_avx2;
+}
+
+// Decodes 32 characters at p into 24 bytes at out and returns a mask with
+// bit i set if p[i] is not in the base64 alphabet; the bytes decoded from
+// a quad holding such a character are garbage. Writes 28 bytes: 4 past
+// the 24.
+//
+// Each character is classified by its two nibbles: lo_rows[low] has a bit
+// for every row (a group of high nibbles) in which that low nibble is NOT
+// an alphabet character, and hi_row[high] is the character's row. Rows:
+//   1  high 2: only low B ('+') and F ('/') are characters;
+//   2  high 3: only low 0-9 (digits);
+//   4  high 4 and 6: all but low 0 ('@', '`');
+//   8  high 5 and 7: only low 0-A (up to 'Z', 'z');
+//   16 every other high nibble (controls, space, bytes >= 0x80): none.
+__attribute__((target("avx2"))) inline uint32_t DecodeBlockAvx2(const uint8_t* p, char* out) {
+  const __m256i lo_rows =
+      _mm256_setr_epi8(21, 17, 17, 17, 17, 17, 17, 17, 17, 17, 19, 26, 27, 27, 27, 26,  //
+                       21, 17, 17, 17, 17, 17, 17, 17, 17, 17, 19, 26, 27, 27, 27, 26);
+  const __m256i hi_row =
+      _mm256_setr_epi8(16, 16, 1, 2, 4, 8, 4, 8, 16, 16, 16, 16, 16, 16, 16, 16,  //
+                       16, 16, 1, 2, 4, 8, 4, 8, 16, 16, 16, 16, 16, 16, 16, 16);
+  // What to add to a character to get its sextet, by high nibble; '/'
+  // (high 2, like '+') is moved to index 1.
+  const __m256i offsets =
+      _mm256_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0,  //
+                       0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+  // The three bytes of each 32-bit quad value, most significant first;
+  // -1 zeroes the last four bytes of each 16-byte lane.
+  const __m256i byte_order =
+      _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,  //
+                       2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+  const __m256i low_nibble = _mm256_set1_epi8(0x0f);
+
+  const __m256i in = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i hi = _mm256_and_si256(_mm256_srli_epi32(in, 4), low_nibble);
+  const __m256i lo = _mm256_and_si256(in, low_nibble);
+  const __m256i not_alphabet =
+      _mm256_and_si256(_mm256_shuffle_epi8(lo_rows, lo), _mm256_shuffle_epi8(hi_row, hi));
+  const uint32_t ok = static_cast<uint32_t>(
+      _mm256_movemask_epi8(_mm256_cmpeq_epi8(not_alphabet, _mm256_setzero_si256())));
+
+  // cmpeq gives -1 for '/', taking its index from 2 to 1.
+  const __m256i slash = _mm256_cmpeq_epi8(in, _mm256_set1_epi8('/'));
+  const __m256i sextets =
+      _mm256_add_epi8(in, _mm256_shuffle_epi8(offsets, _mm256_add_epi8(hi, slash)));
+  // Pairs of sextets to 12 bits (first * 64 + second), then pairs of those
+  // to the 24 bits of a quad (first * 4096 + second), in each 32-bit lane.
+  const __m256i pairs = _mm256_maddubs_epi16(sextets, _mm256_set1_epi32(0x01400140));
+  const __m256i quads = _mm256_madd_epi16(pairs, _mm256_set1_epi32(0x00011000));
+  const __m256i bytes = _mm256_shuffle_epi8(quads, byte_order);
+  // 12 bytes from each lane; the second store overwrites the first one's
+  // four zeros.
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_castsi256_si128(bytes));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 12), _mm256_extracti128_si256(bytes, 1));
+  return ~ok;
+}
+
+// The vector counterpart of DecodePlainQuads, 32 characters to 24 bytes at
+// a time, for as long as 32 characters are left: decodes the whole quads
+// of alphabet characters from p and skips white space found where a quad
+// would start (a line end, usually), which changes no decoder state. Stops
+// at any other byte, at a quad broken by white space, or with fewer than
+// 32 bytes left, so that the scalar code decides everything else; returns
+// where it stopped and adds the blocks it decoded to *blocks.
+//
+// Each block is decoded whole, also past a non-alphabet byte, and `*dst`
+// then advances only over the quads before that byte: the garbage after
+// them is overwritten by what comes next or trimmed by Feed(). Writes up
+// to 28 bytes from *dst, and only when the 32 characters that pay for 24
+// of them lie before `end` (see Feed() for the room this needs).
+// REQUIRES: the decoder is at a quad boundary and not padded.
+__attribute__((target("avx2"))) const uint8_t* DecodeBlocksAvx2(const uint8_t* p,
+                                                                const uint8_t* end, char** dst,
+                                                                uint64_t* blocks) {
+  char* out = *dst;
+  uint64_t n = 0;
+  // The last line end seen inside a block with only alphabet characters
+  // around it: the block's mask, where the white space starts and where
+  // the next line does. Lines of a body are all as long as each other, so
+  // the next line end usually looks the same; taking that as given lets
+  // the next block's load start before this block's mask is known. It is
+  // taken only when the mask matches and those bytes are white space
+  // again, where the code below would do the same.
+  uint32_t line_end_mask = 0;  // never a mask that reaches the code below
+  int line_end_at = 0;
+  int next_line_at = 0;
+  while (end - p >= 32) {
+    const uint32_t bad = DecodeBlockAvx2(p, out);
+    ++n;
+    if (bad == 0) {
+      p += 32;
+      out += 24;
+      continue;
+    }
+    if (bad == line_end_mask) {
+      bool white = true;
+      for (int i = line_end_at; i < next_line_at; ++i) white &= kBase64[p[i]] == kSpace;
+      if (white) {
+        p += next_line_at;
+        out += line_end_at / 4 * 3;
+        continue;
+      }
+    }
+    // Keeps the whole quads before the first non-alphabet byte. p then
+    // points at that byte, or at the alphabet character starting the quad
+    // it breaks: either way the scalar code goes on unless it is white
+    // space where a quad would start.
+    const uint8_t* const block = p;
+    const int whole = __builtin_ctz(bad) & ~3;
+    p += whole;
+    out += whole / 4 * 3;
+    if (kBase64[*p] != kSpace) break;
+    do {
+      ++p;
+    } while (p < end && kBase64[*p] == kSpace);
+    const int next = static_cast<int>(p - block);
+    if (next < 32 && bad == ((1u << (next - whole)) - 1) << whole) {
+      line_end_mask = bad;
+      line_end_at = whole;
+      next_line_at = next;
+    }
+  }
+  *dst = out;
+  *blocks += n;
+  return p;
+}
+
+// True if Base64Decoder may take the AVX2 path.
+bool UseAvx2() { return CpuHasAvx2() && !force_scalar_base64.load(std::memory_order_relaxed); }
+
+#endif  // defined(__x86_64__)
+
 class Base64Decoder final : public TransferDecoder {
  public:
   explicit Base64Decoder(absl::string_view where) : TransferDecoder(where) {}
@@ -115,16 +267,27 @@ class Base64Decoder final : public TransferDecoder {
     // Decode straight into the output's new tail (push_back per byte costs
     // more than the decoding itself), then trim it to what was written.
     const size_t old_size = out->size();
-    // +3 for a partial quad completed here, +2 for DecodePlainQuads' overrun.
-    out->resize(old_size + in.size() / 4 * 3 + 5);
+    // in.size() / 4 * 3 for the quads that start in `in`, +3 for a partial
+    // quad completed here, and room for the stores that write past what
+    // they decode: DecodePlainQuads' 2 bytes and DecodeBlocksAvx2's 4 (its
+    // blocks start at a quad boundary and their 32 characters lie in `in`,
+    // so a block's 24 bytes are among those counted; +4 past them).
+    out->resize(old_size + in.size() / 4 * 3 + 3 + 4);
     char* const begin = &(*out)[0];
     char* dst = begin + old_size;
     const auto* p = reinterpret_cast<const uint8_t*>(in.data());
     const auto* const end = p + in.size();
+#if defined(__x86_64__)
+    const bool avx2 = UseAvx2();
+#endif
+    uint64_t avx2_blocks = 0;
     while (p < end) {
       if (count_ == 0 && !padded_ && end - p >= 4) {
-        // The common case: runs of alphabet characters (a whole line).
+        // The common case: runs of alphabet characters (whole lines).
         const uint8_t* const before = p;
+#if defined(__x86_64__)
+        if (avx2) p = DecodeBlocksAvx2(p, end, &dst, &avx2_blocks);
+#endif
         p = DecodePlainQuads(p, end, &dst);
         if (p != before) continue;
       }
@@ -155,6 +318,7 @@ class Base64Decoder final : public TransferDecoder {
       }
     }
     out->resize(static_cast<size_t>(dst - begin));
+    if (avx2_blocks != 0) avx2_blocks_decoded.fetch_add(avx2_blocks, std::memory_order_relaxed);
   }
 
   void Finish(std::string* out) override {
@@ -656,6 +820,22 @@ bool IsWellFormedDataLine(absl::string_view line) {
 }
 
 }  // namespace uuencode
+
+namespace base64_internal {
+
+bool Avx2PathAvailable() {
+#if defined(__x86_64__)
+  return CpuHasAvx2();
+#else
+  return false;
+#endif
+}
+
+uint64_t Avx2BlocksDecoded() { return avx2_blocks_decoded.load(std::memory_order_relaxed); }
+
+void ForceScalar(bool scalar) { force_scalar_base64.store(scalar, std::memory_order_relaxed); }
+
+}  // namespace base64_internal
 
 std::unique_ptr<TransferDecoder> TransferDecoder::For(TransferEncoding encoding,
                                                       absl::string_view where) {

@@ -12,6 +12,7 @@
 #ifndef IMAP_MIME_TRANSFER_DECODER_H_
 #define IMAP_MIME_TRANSFER_DECODER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -92,6 +93,17 @@ class TransferDecoder {
   Defects defects_;
   std::string file_name_;
 };
+
+// Test hooks of the base64 decoder, which decodes 32 characters at a time
+// with AVX2 where the CPU has it. Thread-safe.
+namespace base64_internal {
+// True if this build and CPU decode base64 with AVX2.
+bool Avx2PathAvailable();
+// The 32-character blocks all base64 decoders decoded with AVX2 so far.
+uint64_t Avx2BlocksDecoded();
+// While true, base64 decoders fed afterwards use only the scalar code.
+void ForceScalar(bool scalar);
+}  // namespace base64_internal
 
 // uuencode, the historical Unix format (no RFC describes it): a
 // "begin <octal mode> <file name>" line, data lines, a line holding only

@@ -228,6 +228,7 @@ absl::StatusOr<size_t> Session::ReadStreamedLiteral(char* buf, size_t capacity) 
       // through the parser's buffer for every byte of a message body.
       const size_t want = static_cast<size_t>(
           std::min<uint64_t>(capacity, parser_.streaming_remaining()));
+      transport_->ExpectComing(parser_.streaming_remaining());
       IMAPC_RETURN_IF_ERROR(Fill(buf, want, &n));
       parser_.LiteralReadElsewhere(n);
     }

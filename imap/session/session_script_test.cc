@@ -29,11 +29,16 @@ struct Step {
   enum Kind { kSend, kReadLine, kWaitForClose, kDrip, kFlood } kind;
   std::string data;
   absl::Duration interval = absl::ZeroDuration();
+  size_t piece = 1;  // bytes per send of kDrip
 };
 Step Send(std::string s) { return {Step::kSend, std::move(s)}; }
 // Sends `s` one byte every `interval`, stopping early when the client has
 // gone (a server that drips).
 Step Drip(std::string s, absl::Duration interval) { return {Step::kDrip, std::move(s), interval}; }
+// Sends `s` in pieces of `piece` bytes, one every `interval`.
+Step Pieces(std::string s, size_t piece, absl::Duration interval) {
+  return {Step::kDrip, std::move(s), interval, piece};
+}
 // Sends `s` every `interval` until the client hangs up (a server that
 // keeps talking without ever answering).
 Step Flood(std::string s, absl::Duration interval) { return {Step::kFlood, std::move(s), interval}; }
@@ -75,9 +80,11 @@ class ScriptedServer {
         // Paced sending is the behaviour under test (the server's side);
         // the client's timeouts are what the tests measure.
         bool open = true;
-        for (size_t i = 0; open && (step.kind == Step::kFlood || i < step.data.size()); ++i) {
+        for (size_t i = 0; open && (step.kind == Step::kFlood || i < step.data.size());
+             i += step.piece) {
           const absl::string_view chunk =
-              step.kind == Step::kDrip ? absl::string_view(step.data).substr(i, 1) : step.data;
+              step.kind == Step::kDrip ? absl::string_view(step.data).substr(i, step.piece)
+                                       : step.data;
           open = send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) > 0;
           absl::SleepFor(step.interval);
         }
@@ -403,6 +410,51 @@ TEST(SessionFaultTest, DrippedAnswerStopsAtTheCommandBound) {
   EXPECT_EQ(GetErrorKind(st), ErrorKind::kTimeout);
   EXPECT_THAT(st.message(), HasSubstr("did not complete its answer within 500 ms"));
   s.reset();  // hangs up, which ends the server's drip
+}
+
+TEST(SessionScriptTest, PacedLiteralAndItsTailArriveWithoutWaitingForMore) {
+  // A body arriving in pieces, then the few bytes after it with nothing
+  // more to come: mid-literal the transport may ask the kernel to gather
+  // bytes before waking the reader, but never more than the literal still
+  // holds, and never for the tail (the server then waits for us, so a wait
+  // for bytes that are not coming would end only at the timeout).
+  const std::string body = std::string(300000, 'b');
+  SessionOptions options;
+  options.response_timeout = absl::Seconds(5);
+  ScriptedServer server({
+      Send("* OK hi\r\n"),
+      ReadLine(),
+      Send("* 1 FETCH (UID 3 BODY[] {300000}\r\n"),
+      Pieces(body, 25000, absl::Milliseconds(5)),
+      Send(")\r\n"),
+      Send("A1 OK done\r\n"),
+      ReadLine(),
+      Send("A2 OK noop\r\n"),
+      WaitForClose(),
+  });
+  std::unique_ptr<Session> s = ConnectWith(server, options);
+  std::unique_ptr<FetchStream> f = FetchBodyOf(*s, 3);
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(f->Next().value(), FetchStream::Event::kBody);
+  std::string got;
+  while (true) {
+    char buf[65536];
+    absl::StatusOr<size_t> n = f->ReadBody(buf, sizeof(buf));
+    ASSERT_TRUE(n.ok()) << n.status();
+    if (*n == 0) break;
+    got.append(buf, *n);
+  }
+  EXPECT_EQ(got, body);
+  absl::StatusOr<FetchStream::Event> e = f->Next();
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(*e, FetchStream::Event::kMessage);
+  e = f->Next();
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(*e, FetchStream::Event::kDone);
+  f.reset();
+  // A wait for bytes that are not coming would fail with the timeout.
+  EXPECT_TRUE(s->Noop().ok());
+  s.reset();
 }
 
 TEST(SessionFaultTest, EndlessUntaggedLinesStopAtTheCommandBound) {
