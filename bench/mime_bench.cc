@@ -10,8 +10,8 @@
 //   mime    imap::mime::MessageReader fed in chunks of --chunk_bytes, as
 //           imap/records/query_runner.cc feeds it from a FETCH literal, with
 //           the reader options of StreamRecords' default query;
-//   record  the same, plus server::BuildRecord() of the default query's
-//           columns (the protobuf Record a stream sends, not serialised).
+//   record  the same, plus server::EncodeRecord() of the default query's
+//           columns (the record in wire form, as a stream sends it).
 // Prints one JSON line: messages, bytes, the median seconds of each pass
 // over --reps repetitions, MB/s and msgs/s of the medians, and totals that
 // show the work was done (attachments, text body bytes, defects).
@@ -149,8 +149,8 @@ int main(int argc, char** argv) {
       fetched.facts.folder = "INBOX";
       fetched.facts.uid = 1;
       fetched.facts.size = m.size();
-      connector::v1::Record record = server::BuildRecord(fetched, plan->columns, "");
-      t.record_bytes += record.ByteSizeLong();
+      const server::EncodedRecord record = server::EncodeRecord(fetched, plan->columns, "");
+      t.record_bytes += record.bytes.size();
     }
     const Clock::time_point t2 = Clock::now();
     mime_s.push_back(std::chrono::duration<double>(t1 - t0).count());

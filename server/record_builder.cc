@@ -294,8 +294,10 @@ class Wire {
   }
   void Bytes(int field, absl::string_view s) {
     Length(field, s.size());
-    out_.append(s.data(), s.size());
+    Raw(s);
   }
+  // Bytes already in wire form.
+  void Raw(absl::string_view s) { out_.append(s.data(), s.size()); }
   // A proto3 singular field: absent when empty.
   void NonEmpty(int field, absl::string_view s) {
     if (!s.empty()) Bytes(field, s);
@@ -373,13 +375,15 @@ class WireFields {
     Entry(name, connector::v1::Value::kHeaderListFieldNumber, s);
   }
   void Attachments(absl::string_view name, const std::vector<imap::mime::Attachment>& attachments) {
-    std::string& s = Scratch();
-    Wire w(&s);
-    std::string one;
-    for (const imap::mime::Attachment& a : attachments) {
-      one.clear();
-      Wire x(&one);
-      using A = connector::v1::Attachment;
+    // The small fields of each attachment go through a scratch buffer; its
+    // content (megabytes, maybe) is written once, straight into the record.
+    using A = connector::v1::Attachment;
+    std::vector<std::string> heads(attachments.size());
+    std::vector<size_t> sizes(attachments.size());
+    size_t list_size = 0;
+    for (size_t i = 0; i < attachments.size(); ++i) {
+      const imap::mime::Attachment& a = attachments[i];
+      Wire x(&heads[i]);
       x.NonEmpty(A::kFilenameFieldNumber, a.filename);
       x.NonEmpty(A::kContentTypeFieldNumber, a.content_type);
       x.NonEmpty(A::kDispositionFieldNumber, a.disposition);
@@ -388,11 +392,25 @@ class WireFields {
       x.NonZero(A::kSizeFieldNumber, a.size);
       x.NonEmpty(A::kSha256FieldNumber, a.sha256);
       x.NonEmpty(A::kSha256LfFieldNumber, a.sha256_lf);
-      // optional: present even when empty.
-      if (a.content.has_value()) x.Bytes(A::kContentFieldNumber, *a.content);
-      w.Bytes(connector::v1::AttachmentList::kAttachmentsFieldNumber, one);
+      sizes[i] = heads[i].size() +
+                 (a.content.has_value() ? Wire::FieldSize(A::kContentFieldNumber, a.content->size())
+                                        : 0);
+      list_size += Wire::FieldSize(connector::v1::AttachmentList::kAttachmentsFieldNumber, sizes[i]);
     }
-    Entry(name, connector::v1::Value::kAttachmentListFieldNumber, s);
+    const int list_field = connector::v1::Value::kAttachmentListFieldNumber;
+    const size_t value_size = Wire::FieldSize(list_field, list_size);
+    wire_.Length(connector::v1::Record::kFieldsFieldNumber,
+                 Wire::FieldSize(1, name.size()) + Wire::FieldSize(2, value_size));
+    wire_.Bytes(1, name);
+    wire_.Length(2, value_size);
+    wire_.Length(list_field, list_size);
+    for (size_t i = 0; i < attachments.size(); ++i) {
+      wire_.Length(connector::v1::AttachmentList::kAttachmentsFieldNumber, sizes[i]);
+      wire_.Raw(heads[i]);
+      // optional: present even when empty.
+      const absl::optional<std::string>& content = attachments[i].content;
+      if (content.has_value()) wire_.Bytes(A::kContentFieldNumber, *content);
+    }
   }
 
  private:

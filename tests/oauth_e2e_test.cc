@@ -225,8 +225,12 @@ TEST_F(OAuthE2eTest, StreamOutlivesManyTokensAndDropsWithoutLossOrRepeat) {
   }
   EXPECT_EQ(uids.size(), static_cast<size_t>(kMessages));
   EXPECT_GT(proxy.cut(), 0) << proxy.accepted() << " connections";
-  // The reconnects, spread over the slow read, needed new tokens.
-  EXPECT_GE(Grants(), 3);
+  // Every connection opened at least 1.7 s after the one before, past 80%
+  // of the token it logged in with: each needed a token of its own. (How
+  // many connections there were depends on how much of the folder a
+  // FETCH asks for, which the server's buffers can hold after a cut.)
+  EXPECT_GE(proxy.accepted(), 2);
+  EXPECT_GE(Grants(), proxy.accepted());
 }
 
 // Follow mode across token lifetimes and dropped connections: mail appended

@@ -1,5 +1,6 @@
 #include "imap/mime/address.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -21,11 +22,27 @@ constexpr size_t kMaxEncodedWordScan = 512;
 
 bool IsWsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-bool IsSpecial(char c) { return absl::string_view("<>@,;:").find(c) != absl::string_view::npos; }
+bool IsSpecial(char c) {
+  switch (c) {
+    case '<':
+    case '>':
+    case '@':
+    case ',':
+    case ';':
+    case ':':
+      return true;
+    default:
+      return false;
+  }
+}
 
 // Characters that end an atom. '.' is part of atoms here (dot-atoms and
 // obs-phrase), as are stray ')', ']' and '\'.
-bool EndsAtom(char c) { return IsWsp(c) || IsSpecial(c) || c == '"' || c == '(' || c == '['; }
+bool EndsAtom(char c) {
+  // Every such character is ASCII punctuation or whitespace, at most '['.
+  if (static_cast<unsigned char>(c) > '[') return false;
+  return IsWsp(c) || IsSpecial(c) || c == '"' || c == '(' || c == '[';
+}
 
 enum class Tok { kAtom, kQuoted, kComment, kLiteral, kSpecial, kSpace };
 
@@ -47,7 +64,7 @@ struct Token {
 // If raw[pos] starts an encoded word whose text runs through specials
 // before "?=", returns the offset just past it; else pos.
 size_t SkipEncodedWord(absl::string_view raw, size_t pos) {
-  if (raw.compare(pos, 2, "=?") != 0) return pos;
+  if (raw[pos] != '=' || pos + 1 >= raw.size() || raw[pos + 1] != '?') return pos;
   size_t i = pos + 2;
   while (i < raw.size() && i - pos < 80 && raw[i] != '?' && !EndsAtom(raw[i])) ++i;
   if (i == pos + 2 || i + 2 >= raw.size() || raw[i] != '?' || raw[i + 2] != '?') return pos;
@@ -62,6 +79,8 @@ size_t SkipEncodedWord(absl::string_view raw, size_t pos) {
 
 std::vector<Token> Tokenize(absl::string_view raw, DefectSink* sink) {
   std::vector<Token> tokens;
+  // A mailbox is about ten tokens; one allocation covers most fields.
+  tokens.reserve(std::min<size_t>(raw.size() / 2 + 1, 64));
   size_t i = 0;
   while (i < raw.size()) {
     Token t;
@@ -79,6 +98,15 @@ std::vector<Token> Tokenize(absl::string_view raw, DefectSink* sink) {
       ++i;
       bool closed = false;
       while (i < raw.size()) {
+        // Ordinary characters are copied a run at a time.
+        size_t run_end = i;
+        while (run_end < raw.size() && raw[run_end] != '"' && raw[run_end] != '\\' &&
+               raw[run_end] != '\r' && raw[run_end] != '\n') {
+          ++run_end;
+        }
+        t.text.append(raw.data() + i, run_end - i);
+        i = run_end;
+        if (i == raw.size()) break;
         const char q = raw[i];
         if (q == '"') {
           closed = true;
@@ -132,7 +160,7 @@ std::vector<Token> Tokenize(absl::string_view raw, DefectSink* sink) {
     } else {
       t.type = Tok::kAtom;
       while (i < raw.size() && !EndsAtom(raw[i])) {
-        const size_t past = SkipEncodedWord(raw, i);
+        const size_t past = raw[i] == '=' ? SkipEncodedWord(raw, i) : i;
         i = past > i ? past : i + 1;
       }
       t.text = std::string(raw.substr(t.begin, i - t.begin));

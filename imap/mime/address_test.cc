@@ -329,5 +329,17 @@ TEST(ParseAddressListTest, RandomInputNeverCrashesAndStaysUtf8) {
   }
 }
 
+// Atoms end only at whitespace and specials: '=' that starts no encoded
+// word, 8-bit bytes and stray ']' or '\' stay inside them.
+TEST(ParseAddressListTest, AtomCharacters) {
+  Defects d;
+  EXPECT_THAT(Parse("a=b?c@x.test, J\xc3\xb6rg=?\xc3\xa9 <j@x.test>", &d),
+              ElementsAre(M("", "a=b?c@x.test"), M("J\xc3\xb6rg=?\xc3\xa9", "j@x.test")));
+  EXPECT_THAT(d, IsEmpty());
+  EXPECT_THAT(Parse("=?utf-8?Q?Doe,_John?= <d@x.test>", &d),
+              ElementsAre(M("Doe, John", "d@x.test")));
+  EXPECT_THAT(d, IsEmpty());
+}
+
 }  // namespace
 }  // namespace imap::mime

@@ -5,7 +5,6 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -40,7 +39,7 @@ struct Resolved {
 };
 
 struct Alias {
-  const char* compact;  // lower case, without "-_ .:"
+  absl::string_view compact;  // lower case, without "-_ .:"
   Decoder decoder;
   const char* iconv_name;  // for kIconv
 };
@@ -260,20 +259,6 @@ const std::array<uint32_t, 128>& Cp1252Table() {
     return t;
   }();
   return table;
-}
-
-// The index of the first byte at or after `i` with its high bit set, or
-// s.size(). Eight bytes at a time: most text is ASCII.
-size_t SkipAscii(absl::string_view s, size_t i) {
-  constexpr uint64_t kHighBits = 0x8080808080808080u;
-  while (i + 8 <= s.size()) {
-    uint64_t word;
-    std::memcpy(&word, s.data() + i, sizeof(word));
-    if ((word & kHighBits) != 0) break;
-    i += 8;
-  }
-  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
-  return i;
 }
 
 void AppendCp1252(absl::string_view bytes, std::string* out) {

@@ -18,6 +18,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::SizeIs;
 
 constexpr char kWhere[] = "header Subject";
 
@@ -202,6 +203,20 @@ TEST(GuessToUtf8Test, AlwaysReturnsValidUtf8) {
     absl::StatusOr<std::string> b = ToUtf8(s, "utf-16", nullptr, kWhere);
     ASSERT_TRUE(b.ok());
     EXPECT_TRUE(IsValidUtf8(*b));
+  }
+}
+
+// ASCII is skipped in blocks: bad or 8-bit bytes are found wherever they
+// fall relative to those blocks.
+TEST(ToUtf8Test, EightBitBytesAfterAsciiRunsOfEveryLength) {
+  for (size_t run = 0; run < 40; ++run) {
+    const std::string ascii(run, 'x');
+    Defects d;
+    EXPECT_EQ(Conv(ascii + "\xff" + ascii, "utf-8", &d), ascii + "\xEF\xBF\xBD" + ascii) << run;
+    EXPECT_THAT(d, SizeIs(1)) << run;
+    EXPECT_EQ(Conv(ascii + "\xc3\xa9" + ascii, "utf-8", nullptr), ascii + "\xc3\xa9" + ascii);
+    EXPECT_EQ(Conv(ascii + "\xe9" + ascii, "iso-8859-1", nullptr), ascii + "\xc3\xa9" + ascii);
+    EXPECT_EQ(GuessToUtf8(ascii + "\xe9"), ascii + "\xc3\xa9") << run;
   }
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -250,6 +251,7 @@ void SplitSectionSuffix(RawParam* p) {
 // Reads parameters until the end of the value.
 std::vector<RawParam> ReadParams(Lexer* lx, Defects* defects, absl::string_view where) {
   std::vector<RawParam> out;
+  if (!lx->AtEnd()) out.reserve(4);
   while (true) {
     lx->SkipCfws();
     if (lx->AtEnd()) break;
@@ -355,7 +357,7 @@ struct Collected {
 };
 
 // Joins what was written for one parameter name into its UTF-8 value.
-std::string Assemble(const std::string& base, const Collected& c, Defects* defects,
+std::string Assemble(absl::string_view base, const Collected& c, Defects* defects,
                      absl::string_view where) {
   const bool verbatim = base == "boundary";
   if (c.whole_extended == nullptr && c.sections.empty()) {
@@ -408,13 +410,39 @@ std::string Assemble(const std::string& base, const Collected& c, Defects* defec
   return CharsetToUtf8(bytes, charset, defects, where);
 }
 
+// True if every parameter in `raw` is plain (no RFC 2231 suffix) and
+// named once: the usual case, which needs no grouping by name. Only
+// short lists are checked, as the check is quadratic.
+bool AllPlainAndDistinct(const std::vector<RawParam>& raw) {
+  constexpr size_t kMaxChecked = 8;
+  if (raw.size() > kMaxChecked) return false;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i].section >= 0 || raw[i].extended) return false;
+    for (size_t j = 0; j < i; ++j) {
+      if (raw[j].base == raw[i].base) return false;
+    }
+  }
+  return true;
+}
+
 MimeParams BuildParams(const std::vector<RawParam>& raw, Defects* defects,
                        absl::string_view where) {
-  std::vector<std::string> order;
-  std::map<std::string, Collected> by_name;
+  if (AllPlainAndDistinct(raw)) {
+    MimeParams out;
+    out.reserve(raw.size());
+    for (const RawParam& p : raw) {
+      Collected c;
+      c.plain = &p;
+      out.emplace_back(p.base, Assemble(p.base, c, defects, where));
+    }
+    return out;
+  }
+  // Keys view the names in `raw`, which outlives both containers.
+  std::vector<std::pair<absl::string_view, const Collected*>> order;
+  std::map<absl::string_view, Collected> by_name;
   for (const RawParam& p : raw) {
     auto [it, inserted] = by_name.try_emplace(p.base);
-    if (inserted) order.push_back(p.base);
+    if (inserted) order.emplace_back(p.base, &it->second);
     Collected& c = it->second;
     const RawParam** slot = nullptr;
     if (p.section >= 0) {
@@ -435,19 +463,23 @@ MimeParams BuildParams(const std::vector<RawParam>& raw, Defects* defects,
   }
   MimeParams out;
   out.reserve(order.size());
-  for (const std::string& base : order) {
-    out.emplace_back(base, Assemble(base, by_name[base], defects, where));
+  for (const auto& [base, collected] : order) {
+    out.emplace_back(std::string(base), Assemble(base, *collected, defects, where));
   }
   return out;
 }
 
-std::string Unfold(absl::string_view value) {
-  std::string v;
-  v.reserve(value.size());
-  for (char c : value) {
-    if (c != '\r' && c != '\n') v.push_back(c);
-  }
-  return v;
+// Returns `value` without CR and LF: `value` itself when it has none (a
+// field on one line), else a copy in *storage.
+absl::string_view Unfold(absl::string_view value, std::string* storage) {
+  auto is_break = [](char c) { return c == '\r' || c == '\n'; };
+  auto brk = std::find_if(value.begin(), value.end(), is_break);
+  if (brk == value.end()) return value;
+  storage->reserve(value.size());
+  storage->assign(value.begin(), brk);
+  std::copy_if(brk, value.end(), std::back_inserter(*storage),
+               [&](char c) { return !is_break(c); });
+  return *storage;
 }
 
 }  // namespace
@@ -460,7 +492,8 @@ const std::string* FindParam(const MimeParams& params, absl::string_view name) {
 }
 
 ContentType ParseContentType(absl::string_view value, Defects* defects, absl::string_view where) {
-  const std::string v = Unfold(value);
+  std::string unfolded;
+  const absl::string_view v = Unfold(value, &unfolded);
   Lexer lx(v, defects, where);
   lx.SkipCfws();
   ContentType ct;
@@ -506,7 +539,8 @@ ContentType ParseContentType(absl::string_view value, Defects* defects, absl::st
 
 ContentDisposition ParseContentDisposition(absl::string_view value, Defects* defects,
                                            absl::string_view where) {
-  const std::string v = Unfold(value);
+  std::string unfolded;
+  const absl::string_view v = Unfold(value, &unfolded);
   Lexer lx(v, defects, where);
   lx.SkipCfws();
   ContentDisposition cd;
@@ -569,7 +603,8 @@ absl::string_view TransferEncodingName(TransferEncoding encoding) {
 
 TransferEncoding ParseTransferEncoding(absl::string_view value, Defects* defects,
                                        absl::string_view where) {
-  const std::string v = Unfold(value);
+  std::string unfolded;
+  const absl::string_view v = Unfold(value, &unfolded);
   Lexer lx(v, defects, where);
   lx.SkipCfws();
   // The value up to ';' or a comment, without quotes.

@@ -432,5 +432,23 @@ TEST(ContentTypeTest, RandomInputIsAlwaysRepaired) {
   }
 }
 
+// A value on one line is read in place; line breaks anywhere else,
+// quoted values included, are removed first.
+TEST(ContentTypeTest, LineBreaksAreRemovedEverywhere) {
+  Parsed one = Type("text/plain; charset=\"utf-8\"; format=flowed");
+  EXPECT_THAT(one.ct.params, ElementsAre(Pair("charset", "utf-8"), Pair("format", "flowed")));
+  EXPECT_THAT(one.defects, IsEmpty());
+  Parsed folded = Type("multi\r\npart/mixed;\r\n boundary=\"ab\r\n\tcd\"; x=1\n2");
+  EXPECT_EQ(folded.ct.MediaType(), "multipart/mixed");
+  EXPECT_THAT(folded.ct.params, ElementsAre(Pair("boundary", "ab\tcd"), Pair("x", "12")));
+  EXPECT_THAT(folded.defects, IsEmpty());
+  Defects d;
+  EXPECT_EQ(ParseTransferEncoding("quoted-\r\nprintable", &d, kWhere),
+            TransferEncoding::kQuotedPrintable);
+  EXPECT_EQ(ParseContentDisposition("attach\r\nment; filename=a\r\n.txt", &d, kWhere).type,
+            "attachment");
+  EXPECT_THAT(d, IsEmpty());
+}
+
 }  // namespace
 }  // namespace imap::mime

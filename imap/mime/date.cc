@@ -1,10 +1,12 @@
 #include "imap/mime/date.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -61,10 +63,10 @@ template <size_t N>
 int NameIndex(absl::string_view token, const char* const (&names)[N]) {
   if (!token.empty() && token.back() == '.') token.remove_suffix(1);
   if (token.size() < 3 || !AllAlpha(token)) return -1;
-  const std::string lower = absl::AsciiStrToLower(token);
   for (size_t i = 0; i < N; ++i) {
     const absl::string_view name = names[i];
-    if (lower.size() <= name.size() && name.substr(0, lower.size()) == lower) {
+    if (token.size() <= name.size() &&
+        absl::EqualsIgnoreCase(name.substr(0, token.size()), token)) {
       return static_cast<int>(i);
     }
   }
@@ -127,6 +129,7 @@ class DateParser {
 
   void Tokenize() {
     const std::string text = StripComments(raw_);
+    tokens_.reserve(8);  // "Mon, 2 Jan 2023 12:14:52 +0000 (UTC)" has six
     std::string current;
     auto flush = [&]() {
       if (!current.empty()) tokens_.push_back(std::move(current));
@@ -149,7 +152,12 @@ class DateParser {
       }
     }
     flush();
-    // RFC 733/850 dates: "15-Dec-2010" (or "15-Dec-10").
+    // RFC 733/850 dates: "15-Dec-2010" (or "15-Dec-10"). Rare: the common
+    // case leaves the tokens alone.
+    if (std::none_of(tokens_.begin(), tokens_.end(),
+                     [](const std::string& t) { return t.find('-') != std::string::npos; })) {
+      return;
+    }
     std::vector<std::string> split;
     for (std::string& t : tokens_) {
       const size_t d1 = t.find('-');
@@ -250,17 +258,19 @@ class DateParser {
 
   bool ParseTime(absl::string_view time) {
     if (time.empty()) return Fail("no time");
-    std::vector<absl::string_view> parts;
+    // hh:mm or hh:mm:ss; a fourth part is an error already.
+    absl::string_view parts[4];
+    size_t count = 0;
     size_t start = 0;
-    while (true) {
+    while (count < 4) {
       const size_t colon = time.find(':', start);
-      parts.push_back(time.substr(
-          start, colon == absl::string_view::npos ? absl::string_view::npos : colon - start));
+      parts[count++] = time.substr(
+          start, colon == absl::string_view::npos ? absl::string_view::npos : colon - start);
       if (colon == absl::string_view::npos) break;
       start = colon + 1;
     }
-    if (parts.size() < 2 || parts.size() > 3) return Fail("bad time");
-    if (parts.size() == 3) {
+    if (count < 2 || count > 3) return Fail("bad time");
+    if (count == 3) {
       const size_t dot = parts[2].find('.');
       if (dot != absl::string_view::npos) {
         if (!AllDigits(parts[2].substr(dot + 1))) return Fail("bad time");
@@ -269,7 +279,7 @@ class DateParser {
       }
     }
     int values[3] = {0, 0, 0};
-    for (size_t k = 0; k < parts.size(); ++k) {
+    for (size_t k = 0; k < count; ++k) {
       if (parts[k].empty() || parts[k].size() > 2) return Fail("bad time");
       values[k] = SmallNumber(parts[k]);
       if (values[k] < 0) return Fail("bad time");

@@ -188,5 +188,16 @@ TEST(ParseDateTest, RandomInputNeverCrashes) {
   EXPECT_EQ(Iso(std::string(100000, ':')), "none");
 }
 
+TEST(ParseDateTest, NamesInAnyCaseAndTimesOfTwoOrThreeParts) {
+  Defects d;
+  EXPECT_EQ(Iso("WED, 15 DEC 2010 12:21:20 -0500", &d), "2010-12-15T17:21:20Z");
+  EXPECT_EQ(Iso("Sat, 1 jAnUaRy 2000 00:00 +0000", &d), "2000-01-01T00:00:00Z");
+  EXPECT_THAT(d, IsEmpty());
+  EXPECT_EQ(Iso("1 Jan 2000 12:00:00:00 +0000", &d), "none");
+  EXPECT_EQ(Iso("1 Jan 2000 12 +0000", &d), "none");
+  EXPECT_THAT(d, ElementsAre(Field(&Defect::what, HasSubstr("bad time")),
+                             Field(&Defect::what, HasSubstr("bad time"))));
+}
+
 }  // namespace
 }  // namespace imap::mime

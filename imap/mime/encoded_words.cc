@@ -1,5 +1,6 @@
 #include "imap/mime/encoded_words.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "imap/mime/charset.h"
@@ -173,12 +175,11 @@ std::string Unfold(absl::string_view raw) {
   out.reserve(raw.size());
   size_t i = 0;
   while (i < raw.size()) {
-    const char c = raw[i];
-    if (c != '\r' && c != '\n') {
-      out.push_back(c);
-      ++i;
-      continue;
-    }
+    // Text between line breaks is copied in one piece.
+    size_t brk = i;
+    while (brk < raw.size() && raw[brk] != '\r' && raw[brk] != '\n') ++brk;
+    out.append(raw.data() + i, brk - i);
+    i = brk;
     while (i < raw.size() && (raw[i] == '\r' || raw[i] == '\n')) ++i;
     if (i < raw.size() && !IsWsp(raw[i]) && !out.empty()) out.push_back(' ');
   }
@@ -216,12 +217,10 @@ class TextBuilder {
     // Whitespace between two encoded words is not part of the text
     // (RFC 2047 section 6.2).
     held_space_.clear();
-    const std::string key = absl::AsciiStrToLower(word.charset);
-    if (after_word_ && key == pending_key_) {
+    if (after_word_ && absl::EqualsIgnoreCase(word.charset, pending_charset_)) {
       pending_bytes_.append(word.bytes);
     } else {
       FlushWord();
-      pending_key_ = key;
       pending_charset_ = std::move(word.charset);
       pending_bytes_ = std::move(word.bytes);
       has_pending_ = true;
@@ -258,7 +257,6 @@ class TextBuilder {
   std::string held_space_;
   bool after_word_ = false;
   bool has_pending_ = false;
-  std::string pending_key_;
   std::string pending_charset_;
   std::string pending_bytes_;
 };
@@ -300,11 +298,16 @@ void DecodeRun(absl::string_view run, TextBuilder* builder, DefectSink* sink) {
   builder->Text(run.substr(text_start));
 }
 
-}  // namespace
+bool HasLineBreak(absl::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n'; });
+}
 
-std::string DecodeHeaderText(absl::string_view raw, Defects* defects, absl::string_view where) {
+// DecodeHeaderText() of text already unfolded.
+std::string DecodeUnfolded(std::string text, Defects* defects, absl::string_view where) {
+  // Most header text holds no encoded word and is valid UTF-8 (plain
+  // ASCII above all): the steps below would return it unchanged.
+  if (text.find("=?") == std::string::npos && IsValidUtf8(text)) return text;
   DefectSink sink(defects, where);
-  const std::string text = Unfold(raw);
   const absl::string_view view(text);
   TextBuilder builder(&sink);
   size_t i = 0;
@@ -320,6 +323,12 @@ std::string DecodeHeaderText(absl::string_view raw, Defects* defects, absl::stri
     i = j;
   }
   return builder.Finish();
+}
+
+}  // namespace
+
+std::string DecodeHeaderText(absl::string_view raw, Defects* defects, absl::string_view where) {
+  return DecodeUnfolded(Unfold(raw), defects, where);
 }
 
 std::string DecodePhrase(absl::string_view raw, Defects* defects, absl::string_view where) {
@@ -382,7 +391,8 @@ std::string DecodePhrase(absl::string_view raw, Defects* defects, absl::string_v
       ++i;
     }
   }
-  return DecodeHeaderText(text, defects, where);
+  // A quoted pair can hold a line break; otherwise `text` is unfolded.
+  return DecodeUnfolded(HasLineBreak(text) ? Unfold(text) : std::move(text), defects, where);
 }
 
 }  // namespace imap::mime

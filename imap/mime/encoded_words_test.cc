@@ -244,5 +244,42 @@ TEST(DecodePhraseTest, UnterminatedQuoteOrComment) {
                              Defect{kWhere, "unterminated comment"}));
 }
 
+// Text without encoded words that is already UTF-8 comes back as it is,
+// without defects; anything else still takes the full path.
+TEST(DecodeHeaderTextTest, PlainTextIsReturnedUnchanged) {
+  Defects d;
+  EXPECT_EQ(Text("  Re: plain  ASCII\tsubject ", &d), "  Re: plain  ASCII\tsubject ");
+  EXPECT_EQ(Text("R\xc3\xa9union \xe2\x82\xac 5", &d), "R\xc3\xa9union \xe2\x82\xac 5");
+  EXPECT_EQ(Text("a =? b ?= c", &d), "a =? b ?= c");
+  EXPECT_EQ(Text("", &d), "");
+  EXPECT_THAT(d, IsEmpty());
+  // Unfolded first: a line break never survives.
+  EXPECT_EQ(Text("two\r\n lines", &d), "two lines");
+  EXPECT_EQ(Text("glued\r\nlines", &d), "glued lines");
+  EXPECT_THAT(d, IsEmpty());
+  // Not UTF-8: guessed, with the defect.
+  EXPECT_EQ(Text("caf\xe9 au lait", &d), "caf\xc3\xa9 au lait");
+  EXPECT_THAT(
+      d, ElementsAre(Defect{kWhere, "8-bit header bytes that are not UTF-8 read as windows-1252"}));
+}
+
+TEST(DecodePhraseTest, LineBreaksInQuotedPairsAreUnfolded) {
+  Defects d;
+  EXPECT_EQ(DecodePhrase("\"a\\\r\\\nb\" c", &d, kWhere), "a b c");
+  EXPECT_EQ(DecodePhrase("\"Doe,\r\n John\"", &d, kWhere), "Doe, John");
+  EXPECT_EQ(DecodePhrase("\"=?utf-8?q?J=C3=B6rg?=\" X", &d, kWhere), "J\xc3\xb6rg X");
+  EXPECT_THAT(d, IsEmpty());
+}
+
+// Adjacent words join when their charsets match in any case.
+TEST(DecodeHeaderTextTest, AdjacentWordsJoinWhateverTheCharsetCase) {
+  Defects d;
+  EXPECT_EQ(Text("=?UTF-8?Q?=E2=82?= =?utf-8?Q?=AC?=", &d), "\xe2\x82\xac");
+  EXPECT_THAT(d, IsEmpty());
+  // Different charsets are converted one by one.
+  EXPECT_EQ(Text("=?utf-8?Q?=C3=A9?= =?iso-8859-1?Q?=E9?=", &d), "\xc3\xa9\xc3\xa9");
+  EXPECT_THAT(d, IsEmpty());
+}
+
 }  // namespace
 }  // namespace imap::mime

@@ -261,5 +261,34 @@ TEST(HeaderParserTest, RandomChunkingGivesTheSameFields) {
   }
 }
 
+// A value on one line is only trimmed; a folded one loses its line breaks
+// but keeps a lone CR, which is no line break, and whitespace inside.
+TEST(HeaderBlockTest, UnfoldingOneLineAndFoldedValues) {
+  const HeaderBlock h = HeaderBlock::Parse(
+      "A: \t one line \t\r\nB: a\rb\r\nC:\r\n \t\r\n  starts on a fold \r\n \r\n"
+      "D: x\r\n\ty\r\n z\r\nE:\r\n \r\n",
+      nullptr, kWhere);
+  ASSERT_THAT(h.fields(), SizeIs(5));
+  EXPECT_EQ(h.Get("a").value(), "one line");
+  EXPECT_EQ(h.fields()[0].raw_value, " \t one line \t");
+  EXPECT_EQ(h.Get("b").value(), "a\rb");
+  EXPECT_EQ(h.Get("c").value(), "starts on a fold");
+  EXPECT_EQ(h.fields()[2].raw_value, "\r\n \t\r\n  starts on a fold \r\n ");
+  EXPECT_EQ(h.Get("d").value(), "x\ty z");
+  EXPECT_EQ(h.Get("e").value(), "");
+}
+
+// Many fields (more than any first guess at their number) stay in order.
+TEST(HeaderBlockTest, ManyShortFields) {
+  std::string section;
+  for (int i = 0; i < 500; ++i) section += "X" + std::to_string(i) + ":" + std::to_string(i) + "\n";
+  const HeaderBlock h = HeaderBlock::Parse(section, nullptr, kWhere);
+  ASSERT_THAT(h.fields(), SizeIs(500));
+  for (int i = 0; i < 500; ++i) {
+    EXPECT_EQ(h.fields()[i].name, "X" + std::to_string(i));
+    EXPECT_EQ(h.fields()[i].value, std::to_string(i));
+  }
+}
+
 }  // namespace
 }  // namespace imap::mime

@@ -13,6 +13,7 @@
 #include "imap/mime/charset.h"
 #include "imap/mime/content_type.h"
 #include "imap/mime/encoded_words.h"
+#include "imap/mime/line_scan.h"
 #include "imap/mime/multipart_parser.h"
 #include "imap/mime/transfer_decoder.h"
 #include "imap/util/utf8.h"
@@ -43,26 +44,11 @@ class Sha256 {
 class LineEndNormalizer {
  public:
   void Append(absl::string_view in, std::string* out) {
-    // Copies runs without CR at once; only CRs need a decision.
-    out->reserve(out->size() + in.size());
-    size_t i = 0;
-    if (previous_cr_ && !in.empty() && in[0] == '\n') i = 1;  // the CR already became an LF
-    previous_cr_ = false;
-    while (i < in.size()) {
-      const size_t cr = in.find('\r', i);
-      if (cr == absl::string_view::npos) {
-        out->append(in.data() + i, in.size() - i);
-        return;
-      }
-      out->append(in.data() + i, cr - i);
-      out->push_back('\n');
-      i = cr + 1;
-      if (i == in.size()) {
-        previous_cr_ = true;
-      } else if (in[i] == '\n') {
-        ++i;
-      }
-    }
+    if (previous_cr_ && !in.empty() && in[0] == '\n') in.remove_prefix(1);  // the CR became it
+    previous_cr_ = !in.empty() && in.back() == '\r';
+    const size_t old_size = out->size();
+    out->append(in.data(), in.size());
+    out->resize(old_size + CompactLineEnds(&(*out)[old_size], in.size()));
   }
 
  private:
@@ -96,16 +82,32 @@ class UuTextSplitter {
 
   void Feed(absl::string_view in, Output* out) {
     while (!in.empty()) {
+      if (line_.empty() && !passing_) {
+        // At the start of a line. In text, only a line starting with 'b'
+        // can begin a file: the text up to the next such line goes out in
+        // one piece, without looking at its lines one by one.
+        if (state_ == State::kText && in[0] != 'b') {
+          const size_t b = FindLineStart(in, 1, 'b');
+          const size_t n = b == absl::string_view::npos ? in.size() : b;
+          out->Text(in.substr(0, n));
+          passing_ = in[n - 1] != '\n';  // the chunk ends inside a line
+          in.remove_prefix(n);
+          continue;
+        }
+        // A whole line in this chunk is decided where it lies, uncopied.
+        const size_t lf = in.find('\n');
+        if (lf != absl::string_view::npos && lf + 1 <= kMaxLine) {
+          OnLine(in.substr(0, lf + 1), out);
+          in.remove_prefix(lf + 1);
+          continue;
+        }
+      }
       const size_t lf = in.find('\n');
       const size_t n = lf == absl::string_view::npos ? in.size() : lf + 1;
       if (passing_) {
         out->Text(in.substr(0, n));
         in.remove_prefix(n);
         if (lf != absl::string_view::npos) passing_ = false;
-        continue;
-      }
-      if (state_ == State::kText && line_.empty() && in[0] != 'b') {
-        passing_ = true;  // the fast way through ordinary text
         continue;
       }
       if (line_.size() + n > kMaxLine) {
@@ -115,9 +117,8 @@ class UuTextSplitter {
       line_.append(in.data(), n);
       in.remove_prefix(n);
       if (lf != absl::string_view::npos) {
-        std::string line = std::move(line_);
+        OnLine(line_, out);  // which does not touch line_
         line_.clear();
-        OnLine(line, out);
       } else if (state_ == State::kText && !MayStartBeginLine(line_)) {
         GiveUpOnLine(out);
       }
@@ -486,9 +487,9 @@ class MessageReader::Builder : public MultipartHandler {
     a.size += data.size();
     sink->hash->Update(data);
     if (sink->hash_lf != nullptr) {
-      std::string normalized;
-      sink->lf.Append(data, &normalized);
-      sink->hash_lf->Update(normalized);
+      lf_scratch_.clear();
+      sink->lf.Append(data, &lf_scratch_);
+      sink->hash_lf->Update(lf_scratch_);
     }
     if (sink->keep && a.content.has_value()) {
       if (a.size > options_.max_kept_attachment_bytes) {
@@ -618,6 +619,7 @@ class MessageReader::Builder : public MultipartHandler {
   std::vector<Open> stack_;
   bool text_body_taken_ = false;
   bool html_body_taken_ = false;
+  std::string lf_scratch_;  // AddAttachmentData: data with LF line ends, reused
 };
 
 MessageReader::MessageReader(ReaderOptions options)
@@ -672,10 +674,10 @@ std::string DecodeText(absl::string_view bytes, absl::string_view charset, Defec
       utf8 = GuessToUtf8(bytes);
     }
   }
-  std::string out;
-  LineEndNormalizer lf;
-  lf.Append(utf8, &out);
-  return out;
+  // In place: the text is usually CRLF throughout (as IMAP sends it), and
+  // a second copy of it would cost more than moving its bytes forward.
+  utf8.resize(CompactLineEnds(&utf8[0], utf8.size()));
+  return utf8;
 }
 
 }  // namespace imap::mime

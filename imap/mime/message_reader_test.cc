@@ -407,6 +407,125 @@ TEST(MessageReaderUuencodeTest, MalformedBlocksGiveDefectsNotCrashes) {
                              "no uuencode 'begin' line; the body is passed through undecoded"}));
 }
 
+// ------------------------------------------------------------ chunk independence
+
+// Every field of two records that the body path fills.
+void ExpectSameBodies(const MessageRecord& got, const MessageRecord& want, const std::string& how) {
+  EXPECT_EQ(got.text_body, want.text_body) << how;
+  EXPECT_EQ(got.html_body, want.html_body) << how;
+  EXPECT_EQ(got.defects, want.defects) << how;
+  ASSERT_EQ(got.attachments.size(), want.attachments.size()) << how;
+  for (size_t i = 0; i < got.attachments.size(); ++i) {
+    const Attachment& g = got.attachments[i];
+    const Attachment& w = want.attachments[i];
+    EXPECT_EQ(g.filename, w.filename) << how;
+    EXPECT_EQ(g.part, w.part) << how;
+    EXPECT_EQ(g.size, w.size) << how;
+    EXPECT_EQ(g.sha256, w.sha256) << how;
+    EXPECT_EQ(g.sha256_lf, w.sha256_lf) << how;
+    EXPECT_EQ(g.content, w.content) << how;
+  }
+  ASSERT_EQ(got.other_parts.size(), want.other_parts.size()) << how;
+  for (size_t i = 0; i < got.other_parts.size(); ++i) {
+    EXPECT_EQ(got.other_parts[i].size, want.other_parts[i].size) << how;
+  }
+}
+
+// Text that walks the reader's whole-run paths and their edges: lines
+// starting with 'b' that begin no file, "begin" lines split by chunks, a
+// real file among them, lone CRs and CRs before CRLF, and text attachments
+// whose CRs may end a chunk.
+constexpr char kBodyEdges[] =
+    "Content-Type: multipart/mixed; boundary=\"-=b=-\"\r\n"
+    "\r\n"
+    "---=b=-\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "but not a file,\r\nbegin\r\nbegin 644\r\nbegin 644 prose follows\r\nand more\r\n"
+    "- a list item - with dashes\r\n-- \r\nbe well\rbegin 644 lone-cr\r\r\n"
+    "begin 644 h.txt\r\n-:&5L;&\\L('=O<FQD\"@``\r\n`\r\nend\r\n"
+    "bbb\r\nb\r\nabc-def\r\nnot at a line start: begin 644 c\r\n#0V%T\r\nend\r\nlast line\r\n"
+    "---=b=-\r\n"
+    "Content-Type: text/csv; name=t.csv\r\n"
+    "\r\n"
+    "a,b\r\nc\rd\r\r\n\ne,f\r\n"
+    "---=b=-\r\n"
+    "Content-Type: text/plain; name=q.txt\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n"
+    "\r\n"
+    "x=0Dy=0D=0Az =20\r\n=\r\nend=\r\n"
+    "---=b=---\r\n";
+
+TEST(MessageReaderChunkingTest, EverySplitGivesTheSameRecord) {
+  ReaderOptions keep;
+  keep.keep_attachment_content = true;
+  const std::string message = kBodyEdges;
+  const MessageRecord whole = ReadMessage(message, keep);
+  EXPECT_EQ(whole.text_body,
+            "but not a file,\nbegin\nbegin 644\nbegin 644 prose follows\nand more\n"
+            "- a list item - with dashes\n-- \nbe well\nbegin 644 lone-cr\n\n"
+            "bbb\nb\nabc-def\nnot at a line start: begin 644 c\n#0V%T\nend\nlast line");
+  ASSERT_EQ(whole.attachments.size(), 3u);
+  EXPECT_EQ(whole.attachments[0].filename, "h.txt");
+  EXPECT_EQ(whole.attachments[0].content, "hello, world\n");
+  EXPECT_EQ(whole.attachments[1].content, "a,b\r\nc\rd\r\r\n\ne,f");
+  EXPECT_EQ(whole.attachments[2].content, "x\ry\r\nz  \r\nend");
+  EXPECT_TRUE(whole.defects.empty()) << whole.defects[0].what;
+  // sha256_lf is the hash of the content with LF line ends: the same as the
+  // plain hash of a copy that has them already.
+  const MessageRecord lf = ReadMessage(
+      "Content-Type: text/csv\r\nContent-Disposition: attachment\r\n\r\na,b\nc\nd\n\n\ne,f");
+  ASSERT_EQ(lf.attachments.size(), 1u);
+  EXPECT_EQ(whole.attachments[1].sha256_lf, lf.attachments[0].sha256);
+
+  for (size_t a = 0; a <= message.size(); ++a) {
+    MessageReader two(keep);
+    two.Feed(absl::string_view(message).substr(0, a));
+    two.Feed(absl::string_view(message).substr(a));
+    ExpectSameBodies(two.Finish(), whole, "split at " + std::to_string(a));
+    // And a third piece of a few bytes after it: CRs and "begin" lines at
+    // both ends of a short chunk.
+    for (size_t len : {1, 2, 5}) {
+      MessageReader three(keep);
+      three.Feed(absl::string_view(message).substr(0, a));
+      three.Feed(absl::string_view(message).substr(a, len));
+      if (a + len < message.size()) three.Feed(absl::string_view(message).substr(a + len));
+      ExpectSameBodies(three.Finish(), whole,
+                       "pieces at " + std::to_string(a) + " and " + std::to_string(a + len));
+    }
+  }
+  MessageReader bytes(keep);
+  for (char c : message) bytes.Feed(absl::string_view(&c, 1));
+  ExpectSameBodies(bytes.Finish(), whole, "byte by byte");
+}
+
+TEST(MessageReaderChunkingTest, LongTextWithBeginLinesDeepInsideChunks) {
+  // Lines far apart, so that the scans run over many 16-byte blocks
+  // before they meet a line that starts with 'b' or '-'.
+  std::string text;
+  for (int i = 0; i < 40; ++i) {
+    text += std::string(static_cast<size_t>(37 + i), static_cast<char>('a' + i % 26)) + "\r\n";
+    if (i % 7 == 3) text += "before begin\r\n";
+    if (i % 11 == 5) text += "- dash line\r\n";
+    if (i == 20) text += "begin 644 mid.txt\r\n#0V%T\r\nend\r\n";
+  }
+  const std::string message = "Subject: long\r\n\r\n" + text;
+  const MessageRecord whole = ReadMessage(message);
+  ASSERT_EQ(whole.attachments.size(), 1u);
+  EXPECT_EQ(whole.attachments[0].size, 3u);
+  ASSERT_TRUE(whole.text_body.has_value());
+  EXPECT_EQ(whole.text_body->find("begin 644"), std::string::npos);
+  EXPECT_NE(whole.text_body->find("\nbefore begin\n"), std::string::npos);
+  EXPECT_EQ(whole.text_body->find('\r'), std::string::npos);
+  for (size_t chunk : {3, 16, 17, 61, 500}) {
+    MessageReader reader;
+    for (size_t at = 0; at < message.size(); at += chunk) {
+      reader.Feed(absl::string_view(message).substr(at, chunk));
+    }
+    ExpectSameBodies(reader.Finish(), whole, "chunks of " + std::to_string(chunk));
+  }
+}
+
 // ------------------------------------------------------------ absent headers
 
 TEST(MessageReaderTest, TellsAbsentHeadersFromEmptyOnes) {

@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "imap/mime/line_scan.h"
 #include "imap/mime/transfer_decoder.h"
 
 namespace imap::mime {
@@ -165,6 +166,7 @@ class MultipartParser::Walker {
     bool digest = false;   // multipart/digest: parts default to message/rfc822
     bool first_line = false;
     std::unique_ptr<TransferDecoder> decoder;
+    bool identity = false;          // the decoder copies its input as it is
     size_t decoder_defects = 0;     // decoder defects already reported
     std::unique_ptr<Walker> inner;  // the message of a message/rfc822 part
     Defects pending;                // header defects, reported after OnPartBegin
@@ -238,11 +240,19 @@ class MultipartParser::Walker {
       if (lf != absl::string_view::npos) line_ = Line::kStart;
       return n;
     }
-    const char c = in[0];
-    head_.push_back(c);
+    // The line head grows by the run of field-name characters at once;
+    // the first other byte (or reaching the cap) has it classified.
+    const size_t cap = HeadCap();
+    size_t n = 0;
+    bool classify = false;
+    while (n < in.size() && !classify) {
+      const char c = in[n++];
+      classify = c == '\n' || !IsNameChar(c) || head_.size() + n >= cap;
+    }
+    head_.append(in.data(), n);
     line_ = Line::kHead;
-    if (c == '\n' || !IsNameChar(c) || head_.size() >= HeadCap()) ClassifyHead(/*at_eof=*/false);
-    return 1;
+    if (classify) ClassifyHead(/*at_eof=*/false);
+    return n;
   }
 
   size_t HeadCap() const { return std::max(kMaxFieldHead, CandidateCap()); }
@@ -284,16 +294,12 @@ class MultipartParser::Walker {
 
   void ClassifyHead(bool at_eof) {
     Entity& e = top();
-    const std::string where = absl::StrCat(e.info.Label(), " header");
     const Head kind = Classify(at_eof);
     if (kind == Head::kMore) return;
     if (kind == Head::kNotField && MaySuspect(e, head_) && head_.back() != '\n' && !at_eof &&
         head_.size() < HeadCap()) {
       return;  // the whole line is needed to keep it as a suspect
     }
-    std::string line = std::move(head_);
-    head_.clear();
-    line_ = Line::kStart;
     if (!suspect_.empty() && (kind == Head::kField || kind == Head::kBlank)) {
       // The line without a colon was followed by more header: it is a
       // folded line that lost its leading white space (seen from Exchange).
@@ -301,27 +307,34 @@ class MultipartParser::Walker {
       AppendHeader(suspect_);
       suspect_.clear();
     }
+    if (kind == Head::kField || kind == Head::kFromLine) {
+      // Most lines of a header: used where they lie, so that head_ keeps
+      // its buffer for the next line.
+      e.first_line = false;
+      const bool whole = head_.back() == '\n';
+      if (kind == Head::kField) AppendHeader(head_);
+      head_.clear();
+      line_ = whole ? Line::kStart : kind == Head::kField ? Line::kRest : Line::kSkip;
+      return;
+    }
+    std::string line = std::move(head_);
+    head_.clear();
+    line_ = Line::kStart;
+    const auto where = [&e] { return absl::StrCat(e.info.Label(), " header"); };
     switch (kind) {
       case Head::kMore:
+      case Head::kField:
+      case Head::kFromLine:
         return;
       case Head::kBom:
-        e.pending.push_back({where, "byte order mark before the header skipped"});
-        return;
-      case Head::kField:
-        e.first_line = false;
-        AppendHeader(line);
-        if (line.back() != '\n') line_ = Line::kRest;
-        return;
-      case Head::kFromLine:
-        e.first_line = false;
-        if (line.back() != '\n') line_ = Line::kSkip;
+        e.pending.push_back({where(), "byte order mark before the header skipped"});
         return;
       case Head::kBlank:
         BeginBody(e);
         return;
       case Head::kBoundary:
         if (suspect_.empty()) {
-          e.pending.push_back({where, "header not ended by a blank line before the boundary"});
+          e.pending.push_back({where(), "header not ended by a blank line before the boundary"});
           BeginBody(e);
         } else {
           std::string before = std::move(suspect_);
@@ -462,6 +475,8 @@ class MultipartParser::Walker {
     }
     if (e.mode == Mode::kLeaf) {
       e.decoder = TransferDecoder::For(decode_as, absl::StrCat(info.Label(), " body"));
+      e.identity = decode_as == TransferEncoding::k7Bit || decode_as == TransferEncoding::k8Bit ||
+                   decode_as == TransferEncoding::kBinary;
     }
     handler()->OnPartBegin(info);
     for (Defect& defect : d) shared_->Report(std::move(defect));
@@ -544,21 +559,15 @@ class MultipartParser::Walker {
   }
 
   // The last line end at or after in[lf] (a '\n') that is not followed by a
-  // line starting with '-' (which may be a boundary). Searching for the
-  // dashes rather than for every line end matters for base64, whose lines
-  // are short and never contain '-'.
+  // line starting with '-' (which may be a boundary). Searching for line
+  // starts with a dash rather than for every line end matters for base64,
+  // whose lines are short, and rather than for every dash for text, where
+  // most dashes are inside lines.
   static size_t EndOfLinesBeforeDash(absl::string_view in, size_t lf) {
-    const char* const data = in.data();
-    size_t from = lf + 1;
-    while (from < in.size()) {
-      const void* dash = std::memchr(data + from, '-', in.size() - from);
-      if (dash == nullptr) break;
-      const size_t at = static_cast<size_t>(static_cast<const char*>(dash) - data);
-      if (data[at - 1] == '\n') return at - 1;  // at - 1 >= lf
-      from = at + 1;
-    }
-    const void* end = memrchr(data + lf, '\n', in.size() - lf);
-    return static_cast<size_t>(static_cast<const char*>(end) - data);
+    const size_t dash = FindLineStart(in, lf + 1, '-');
+    if (dash != absl::string_view::npos) return dash - 1;  // dash - 1 >= lf
+    const void* end = memrchr(in.data() + lf, '\n', in.size() - lf);
+    return static_cast<size_t>(static_cast<const char*>(end) - in.data());
   }
 
   // A whole line that started like a boundary (with its line end, if any).
@@ -647,6 +656,11 @@ class MultipartParser::Walker {
     Entity& e = top();
     switch (e.mode) {
       case Mode::kLeaf:
+        if (e.identity) {
+          // What the decoder would copy goes out uncopied.
+          Deliver(e, bytes);
+          return;
+        }
         scratch_.clear();
         e.decoder->Feed(bytes, &scratch_);
         Deliver(e, scratch_);

@@ -595,6 +595,40 @@ TEST(MultipartParserTest, LongLinesThatStartLikeBoundaries) {
   EXPECT_EQ(r.Get("part 1")->data, absl::StrCat(dashes, "\r\n", spaced, "\r\n-"));
 }
 
+TEST(MultipartParserTest, DashesInsideLinesAndLinesStartingWithDashes) {
+  // Dashes inside long lines, lines that start with one or two dashes but
+  // are no boundary, a boundary that is a prefix of such lines, and a CR
+  // right before a dash line: the body runs between them are found with
+  // a whole-chunk scan, which must split nothing differently.
+  std::string text;
+  for (int i = 0; i < 12; ++i) {
+    text += "well-known e-mail re-send -- not a line start -" + std::string(static_cast<size_t>(i), '-');
+    text += i % 3 == 0 ? "\r\n" : i % 3 == 1 ? "\n" : "\r";
+    if (i % 4 == 1) text += "- item\r\n--b but text\r\n--bx\r\n-\r\n";
+  }
+  text += "-\r\n";
+  const std::string msg = absl::StrCat(
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\npreamble-line\r\n-pre\r\n--b\r\n"
+      "Content-Type: text/plain\r\n\r\n",
+      text, "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+      text, "\r\n--b--\r\nepilogue\r\n--b\r\n");
+  Recorder r = Walk(msg);
+  ASSERT_NE(r.Get("part 1"), nullptr);
+  // The line end before the boundary belongs to it.
+  EXPECT_EQ(r.Get("part 1")->data, text.substr(0, text.size() - 2));
+  ASSERT_NE(r.Get("part 2"), nullptr);
+  EXPECT_EQ(r.Get("message")->info.parts, 2u);
+  EXPECT_EQ(r.Get("message")->data, "preamble-line\r\n-pre");
+  for (size_t a = 0; a <= msg.size(); ++a) {
+    Recorder two;
+    MultipartParser parser(&two);
+    parser.Feed(absl::string_view(msg).substr(0, a));
+    parser.Feed(absl::string_view(msg).substr(a));
+    parser.Finish();
+    ASSERT_THAT(two.log, ElementsAreArray(r.log)) << "split at " << a;
+  }
+}
+
 // ------------------------------------------------------------ default types
 
 TEST(MultipartParserTest, PartWithoutContentType) {

@@ -357,16 +357,64 @@ class Base64Decoder final : public TransferDecoder {
 
 // ------------------------------------------------------------ quoted-printable
 
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+#if defined(__x86_64__)
+// The vector loop of QuotedPrintableDecoder::CopyText (see there), 32
+// bytes at a time while 33 are left. Returns the index of the first stop,
+// or where fewer than 33 bytes were left to look at.
+__attribute__((target("avx2"))) size_t CopyTextAvx2(const char* d, size_t j, size_t n,
+                                                     char** dst) {
+  const __m256i eq = _mm256_set1_epi8('='), space = _mm256_set1_epi8(' ');
+  const __m256i tab = _mm256_set1_epi8('\t'), cr = _mm256_set1_epi8('\r');
+  const __m256i lf = _mm256_set1_epi8('\n');
+  char* out = *dst;
+  while (j + 33 <= n) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + j));
+    const __m256i next = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + j + 1));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
+    const __m256i blank = _mm256_or_si256(_mm256_cmpeq_epi8(v, space), _mm256_cmpeq_epi8(v, tab));
+    const __m256i eol = _mm256_or_si256(_mm256_cmpeq_epi8(next, cr), _mm256_cmpeq_epi8(next, lf));
+    const __m256i hits = _mm256_or_si256(_mm256_cmpeq_epi8(v, eq), _mm256_and_si256(blank, eol));
+    const uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(hits));
+    if (mask != 0) {
+      const size_t k = static_cast<size_t>(__builtin_ctz(mask));
+      *dst = out + k;
+      return j + k;
+    }
+    out += 32;
+    j += 32;
+  }
+  *dst = out;
+  return j;
+}
+#endif
+
+constexpr std::array<int8_t, 256> MakeHexTable() {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - '0');
+  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - 'A' + 10);
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - 'a' + 10);
+  return t;
+}
+constexpr std::array<int8_t, 256> kHexValue = MakeHexTable();
+
+// A hex digit's value, or -1. A lookup: one "=XX" comes every 28 bytes of
+// text in languages other than English.
+int Hex(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
+
+// Whether quoted-printable text is copied with AVX2, asked once.
+bool QuotedPrintableUsesAvx2() {
+#if defined(__x86_64__)
+  return CpuHasAvx2();
+#else
+  return false;
+#endif
 }
 
 class QuotedPrintableDecoder final : public TransferDecoder {
  public:
-  explicit QuotedPrintableDecoder(absl::string_view where) : TransferDecoder(where) {}
+  explicit QuotedPrintableDecoder(absl::string_view where)
+      : TransferDecoder(where), avx2_(QuotedPrintableUsesAvx2()) {}
 
   void Feed(absl::string_view in, std::string* out) override {
     if (finished_) return;
@@ -379,7 +427,7 @@ class QuotedPrintableDecoder final : public TransferDecoder {
         out->resize(old_size + (in.size() - i));
         char* const begin = &(*out)[0];
         char* dst = begin + old_size;
-        i = FastText(in, i, &dst);
+        i = FastText(in, i, avx2_, &dst);
         out->resize(static_cast<size_t>(dst - begin));
         if (i == in.size()) break;
       }
@@ -428,74 +476,100 @@ class QuotedPrintableDecoder final : public TransferDecoder {
 
   static bool Blank(char c) { return c == ' ' || c == '\t'; }
 
-  // The index of the first '=', CR or LF at or after `i`, or in.size().
-  static size_t FindEscapeOrLineEnd(absl::string_view in, size_t i) {
+  // Copies in[j, ...) to *dst up to the first '=' or the first white space
+  // right before a CR or LF, and returns that byte's index (in.size() if
+  // there is neither); advances *dst by as many bytes. Everything else in
+  // quoted-printable text, line ends included, is copied as it is.
+  // Whole blocks are stored before they are looked at, so it may write up
+  // to 31 bytes past the copied ones, but never past *dst + (in.size() - j).
+  static size_t CopyText(absl::string_view in, size_t j, bool avx2, char** dst) {
+    const char* const d = in.data();
+    const size_t n = in.size();
+#if defined(__x86_64__)
+    if (avx2 && j + 33 <= n) {
+      j = CopyTextAvx2(d, j, n, dst);
+      if (j + 33 <= n) return j;  // a stop; else fewer than 33 bytes are left
+    }
+#else
+    (void)avx2;
+#endif
+    char* out = *dst;
 #ifdef __SSE2__
-    const __m128i eq = _mm_set1_epi8('='), cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-    while (i + 16 <= in.size()) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + i));
-      const __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, eq), _mm_cmpeq_epi8(v, cr)),
-                                        _mm_cmpeq_epi8(v, lf));
+    const __m128i eq = _mm_set1_epi8('='), space = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    while (j + 17 <= n) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + j));
+      const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + j + 1));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v);
+      const __m128i blank = _mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, tab));
+      const __m128i eol = _mm_or_si128(_mm_cmpeq_epi8(next, cr), _mm_cmpeq_epi8(next, lf));
+      const __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(v, eq), _mm_and_si128(blank, eol));
       const int mask = _mm_movemask_epi8(hits);
-      if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-      i += 16;
+      if (mask != 0) {
+        const size_t k = static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+        *dst = out + k;
+        return j + k;
+      }
+      out += 16;
+      j += 16;
     }
 #endif
-    while (i < in.size() && in[i] != '=' && in[i] != '\r' && in[i] != '\n') ++i;
-    return i;
+    for (; j < n; ++j) {
+      const char c = d[j];
+      if (c == '=') break;
+      if (Blank(c) && j + 1 < n && (d[j + 1] == '\r' || d[j + 1] == '\n')) break;
+      *out++ = c;
+    }
+    *dst = out;
+    return j;
   }
 
-  // The common cases, decided without the state machine because the bytes
-  // after them are in this chunk: text (white space inside a line is
-  // text), CRLF, "=XX" and a soft line break "=\r\n". Appends from in[i]
-  // up to the first byte that needs the state machine (or the end) and
-  // returns its index. White space that may be trailing (before a line end
-  // or at the end of the chunk) is left to the state machine, as is
-  // anything unusual, so Step() decides every byte this does not copy
-  // plainly; the output is the same as feeding Step() byte by byte.
-  // Writes at *dst, at most in.size() - i bytes, and advances it.
+  // The common cases, decided without the state machine: text (white space
+  // inside a line is text), line ends, "=XX" and a soft line break "=\r\n"
+  // whose bytes are all in this chunk. Line ends need no decision: the
+  // state machine too passes CRLF, LF and a lone CR on as they are (a CR at
+  // the chunk's end as well, whatever follows it), except for dropping the
+  // white space before CRLF or LF, which is why that white space stops
+  // this. So does white space at the end of the chunk (it may be trailing)
+  // and any unusual '='. Appends from in[i] up to the first byte that
+  // needs the state machine (or the end) and returns its index, so that
+  // Step() decides every byte this does not copy plainly; the output is
+  // the same as feeding Step() byte by byte. Writes at *dst, within
+  // in.size() - i bytes, and advances it.
   // REQUIRES: state_ == kText, space_ empty.
-  static size_t FastText(absl::string_view in, size_t i, char** dst) {
+  static size_t FastText(absl::string_view in, size_t i, bool avx2, char** dst) {
     char* out = *dst;
     const size_t n = in.size();
-    size_t run = i;  // start of the bytes copied as they are
+    size_t run = i;  // start of the bytes copied as they are (out matches in 1:1 since)
     size_t j = i;
-    // Stops before the white space run that ends at `at` (never before `run`).
+    // Takes back the white space run that ends at `at` (never before `run`).
     const auto stop_before_blanks = [&](size_t at) {
       while (at > run && Blank(in[at - 1])) --at;
+      out -= j - at;
       return at;
     };
     while (true) {
-      j = FindEscapeOrLineEnd(in, j);
+      j = CopyText(in, j, avx2, &out);
       if (j == n) {
         j = stop_before_blanks(j);
         break;
       }
-      const char c = in[j];
-      if (c == '\n' || c == '\r') {
-        const size_t text_end = stop_before_blanks(j);
-        const bool crlf = c == '\r' && j + 1 < n && in[j + 1] == '\n';
-        if (text_end != j || (c == '\r' && !crlf)) {
-          j = text_end;
-          break;
-        }
-        j += crlf ? 2 : 1;
-        continue;
+      if (in[j] != '=') {
+        // White space before a line end: CopyText stopped at its last byte.
+        ++j;
+        ++out;  // (counted as copied, to be taken back with the rest)
+        j = stop_before_blanks(j);
+        break;
       }
-      // c == '='
       if (j + 2 >= n) break;
       const int high = Hex(in[j + 1]), low = Hex(in[j + 2]);
       if (high < 0 || low < 0) {
         if (in[j + 1] != '\r' || in[j + 2] != '\n') break;  // not a soft line break
       }
-      std::memcpy(out, in.data() + run, j - run);
-      out += j - run;
       if (high >= 0 && low >= 0) *out++ = static_cast<char>(high * 16 + low);
       j += 3;
       run = j;
     }
-    std::memcpy(out, in.data() + run, j - run);
-    out += j - run;
     *dst = out;
     return j;
   }
@@ -604,6 +678,7 @@ class QuotedPrintableDecoder final : public TransferDecoder {
   std::string space_;  // pending white space, at most kMaxSpace bytes
   char hex1_ = 0;
   bool finished_ = false;
+  const bool avx2_;  // copy text with AVX2
 };
 
 // ------------------------------------------------------------ uuencode

@@ -493,6 +493,34 @@ TEST(QuotedPrintableTest, EightBitAndControlBytesPassThrough) {
   EXPECT_EQ(Decode(kQp, std::string("\x00\xff\x01", 3)).out, std::string("\x00\xff\x01", 3));
 }
 
+TEST(QuotedPrintableTest, LineEndsPassThroughWholeRunsAtAnySplit) {
+  // Long lines (so that whole chunks are scanned 16 bytes at a time) with
+  // every kind of line end, white space before them (dropped before CRLF
+  // and LF, kept before a lone CR) and escapes; split in two at every
+  // byte, so that a CR, a blank or an escape ends a chunk somewhere.
+  std::string in, want;
+  const char* const ends[] = {"\r\n", "\n", "\r"};
+  for (int i = 0; i < 9; ++i) {
+    const std::string text = "line " + std::string(static_cast<size_t>(20 + i), 'x') + " ok";
+    const std::string blanks = i % 3 == 1 ? " \t " : i % 3 == 2 ? " " : "";
+    const std::string end = ends[i % 3 == 0 ? 0 : (i / 3) % 3];
+    in += text + "=3D" + blanks + end;
+    want += text + "=" + (end == "\r" ? blanks : "") + end;
+  }
+  in += "tail \t";  // trailing white space at the very end goes too
+  want += "tail";
+  EXPECT_EQ(Decode(kQp, in).out, want);
+  for (size_t a = 0; a <= in.size(); ++a) {
+    std::unique_ptr<TransferDecoder> d = TransferDecoder::For(kQp);
+    std::string out;
+    d->Feed(absl::string_view(in).substr(0, a), &out);
+    d->Feed(absl::string_view(in).substr(a), &out);
+    d->Finish(&out);
+    ASSERT_EQ(out, want) << "split at " << a;
+    EXPECT_THAT(d->defects(), IsEmpty());
+  }
+}
+
 // ------------------------------------------------------------ identity
 
 TEST(IdentityTest, PassesEverythingThrough) {
@@ -658,8 +686,8 @@ TEST(TransferDecoderTest, RandomInputNeverBreaksChunkIndependence) {
 }
 
 // Whole chunks take the decoders' fast paths (base64 in blocks of 32
-// characters or eight quads at a time, quoted-printable text scanned 16
-// bytes at a time) while byte-by-byte
+// characters or eight quads at a time, quoted-printable text scanned and
+// copied 16 or 32 bytes at a time) while byte-by-byte
 // feeding never does: long, realistic lines with rare odd bytes, runs of
 // white space longer than a line, escapes and line ends in every position.
 TEST(TransferDecoderTest, FastPathsAgreeWithByteByByteOnLongLines) {

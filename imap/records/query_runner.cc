@@ -433,7 +433,8 @@ absl::StatusOr<FolderResult> RunOnFolder(
   const wire::UidSet* found = &search.uids;
   if (found->empty()) return result;
 
-  std::vector<wire::UidSet> batches = found->Chunks(std::max<uint64_t>(1, options.batch_size));
+  std::vector<wire::UidSet> batches =
+      found->Chunks(std::max<uint64_t>(1, options.batch_size), kMaxRangesPerFetch);
   if (plan.descending) std::reverse(batches.begin(), batches.end());
   bool stop = false;
   for (const wire::UidSet& batch : batches) {

@@ -34,8 +34,13 @@ struct FetchedMessage {
   absl::optional<wire::BodyStructure> body_structure;
 };
 
+// The most UID ranges one UID FETCH names: "4294967290:4294967295," is 22
+// bytes, so a command stays under 4.5 KB, well within the 8 KB some
+// servers allow a line, however sparse the UIDs.
+constexpr size_t kMaxRangesPerFetch = 200;
+
 struct RunOptions {
-  // UIDs per UID FETCH command (several are pipelined).
+  // UIDs per UID FETCH command (RunOnFolder sends one at a time).
   uint64_t batch_size = 200;
   mime::ReaderOptions reader;
   // Only messages with a UID above this one (resuming after a cursor).

@@ -1,6 +1,23 @@
 #include "imap/util/utf8.h"
 
+#include <cstring>
+
 namespace imap {
+
+size_t SkipAscii(absl::string_view s, size_t from) {
+  constexpr uint64_t kHighBits = 0x8080808080808080u;
+  size_t i = from;
+  while (i + 16 <= s.size()) {
+    uint64_t a;
+    uint64_t b;
+    std::memcpy(&a, s.data() + i, sizeof(a));
+    std::memcpy(&b, s.data() + i + 8, sizeof(b));
+    if (((a | b) & kHighBits) != 0) break;
+    i += 16;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
 
 int32_t DecodeUtf8(absl::string_view s, size_t* i) {
   const auto b0 = static_cast<unsigned char>(s[*i]);
@@ -54,6 +71,8 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 bool IsValidUtf8(absl::string_view s, size_t* bad_offset) {
   size_t i = 0;
   while (i < s.size()) {
+    i = SkipAscii(s, i);
+    if (i == s.size()) break;
     if (DecodeUtf8(s, &i) < 0) {
       if (bad_offset != nullptr) *bad_offset = i;
       return false;

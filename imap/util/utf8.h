@@ -20,6 +20,11 @@ int32_t DecodeUtf8(absl::string_view s, size_t* i);
 // Appends the UTF-8 encoding of `code_point` (REQUIRES: <= 0x10FFFF).
 void AppendUtf8(uint32_t code_point, std::string* out);
 
+// Returns the index of the first byte at or after `from` that is not
+// ASCII (high bit set), or s.size() if there is none. Checks sixteen
+// bytes at a time, for text that is mostly ASCII. REQUIRES: from <= s.size().
+size_t SkipAscii(absl::string_view s, size_t from);
+
 // True if all of `s` is valid UTF-8. On false, *bad_offset (if given) is
 // the offset of the first invalid byte.
 bool IsValidUtf8(absl::string_view s, size_t* bad_offset = nullptr);

@@ -103,9 +103,9 @@ std::vector<uint32_t> UidSet::ToVector() const {
   return out;
 }
 
-std::vector<UidSet> UidSet::Chunks(uint64_t per_chunk) const {
+std::vector<UidSet> UidSet::Chunks(uint64_t per_chunk, size_t max_ranges) const {
   std::vector<UidSet> out;
-  if (per_chunk == 0) return out;
+  if (per_chunk == 0 || max_ranges == 0) return out;
   UidSet current;
   uint64_t in_current = 0;
   for (auto [first, last] : ranges_) {
@@ -116,7 +116,7 @@ std::vector<UidSet> UidSet::Chunks(uint64_t per_chunk) const {
       current.AddRange(static_cast<uint32_t>(f), static_cast<uint32_t>(l));
       in_current += l - f + 1;
       f = l + 1;
-      if (in_current == per_chunk) {
+      if (in_current == per_chunk || current.ranges_.size() == max_ranges) {
         out.push_back(std::move(current));
         current = UidSet();
         in_current = 0;

@@ -40,8 +40,10 @@ class UidSet {
   std::vector<std::pair<uint32_t, uint32_t>> ranges() const;
   // Every number, ascending. REQUIRES: size() is small enough to hold.
   std::vector<uint32_t> ToVector() const;
-  // Splits into sets of at most `per_chunk` numbers each, ascending.
-  std::vector<UidSet> Chunks(uint64_t per_chunk) const;
+  // Splits into sets of at most `per_chunk` numbers and `max_ranges`
+  // ranges each (the latter bounds the length of a command naming one),
+  // ascending.
+  std::vector<UidSet> Chunks(uint64_t per_chunk, size_t max_ranges = SIZE_MAX) const;
   // "1:3,7"; "" when empty.
   std::string ToString() const;
 

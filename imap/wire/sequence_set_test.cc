@@ -53,5 +53,19 @@ TEST(UidSetTest, Chunks) {
   EXPECT_TRUE(s.Chunks(0).empty());
 }
 
+TEST(UidSetTest, ChunksAlsoBoundTheRanges) {
+  UidSet s;
+  for (uint32_t n = 1; n <= 20; n += 2) s.Add(n);  // 10 ranges: 1,3,...,19
+  s.AddRange(100, 200);
+  std::vector<std::string> parts;
+  for (const UidSet& c : s.Chunks(1000, 4)) parts.push_back(c.ToString());
+  EXPECT_THAT(parts, ::testing::ElementsAre("1,3,5,7", "9,11,13,15", "17,19,100:200"));
+  parts.clear();
+  for (const UidSet& c : s.Chunks(50, 4)) parts.push_back(c.ToString());
+  EXPECT_THAT(parts, ::testing::ElementsAre("1,3,5,7", "9,11,13,15", "17,19,100:147", "148:197",
+                                            "198:200"));
+  EXPECT_TRUE(s.Chunks(10, 0).empty());
+}
+
 }  // namespace
 }  // namespace imap::wire
