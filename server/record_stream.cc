@@ -60,7 +60,7 @@ constexpr uint64_t kStreamingFetchMessages = 1000;
 // one connection may read ahead of the records being sent, in batches'
 // bytes.
 constexpr int kParallelChunkBatches = 5;
-constexpr uint64_t kReadAheadBatches = 8;
+constexpr uint64_t kReadAheadBatches = 4;
 
 class Streamer {
  public:
