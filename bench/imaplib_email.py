@@ -39,6 +39,23 @@ def record_of(raw):
     }
 
 
+class Tally:
+    """What record_of() found over many messages; a message it cannot
+    parse is counted, as a script would log it and go on."""
+
+    def __init__(self):
+        self.text_chars = self.attachments = self.failures = 0
+
+    def add(self, raw):
+        try:
+            record = record_of(raw)
+        except Exception:
+            self.failures += 1
+            return
+        self.text_chars += len(record["text"])
+        self.attachments += len(record["attachments"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--host", default="localhost")
@@ -63,7 +80,8 @@ def main():
     status, data = imap.uid("SEARCH", "ALL")
     uids = data[0].split()
 
-    messages = message_bytes = text_chars = attachments = failures = 0
+    messages = message_bytes = 0
+    tally = Tally()
     for i in range(0, len(uids), args.batch):
         uid_set = b",".join(uids[i:i + args.batch]).decode()
         status, data = imap.uid("FETCH", uid_set, "(BODY.PEEK[])")
@@ -75,18 +93,13 @@ def main():
             raw = item[1]
             messages += 1
             message_bytes += len(raw)
-            try:
-                record = record_of(raw)
-            except Exception:  # a script would log the message and go on
-                failures += 1
-                continue
-            text_chars += len(record["text"])
-            attachments += len(record["attachments"])
+            tally.add(raw)
     imap.close()
     imap.logout()
     print(json.dumps({
         "tool": "imaplib_email", "messages": messages, "message_bytes": message_bytes,
-        "text_chars": text_chars, "attachments": attachments, "parse_failures": failures,
+        "text_chars": tally.text_chars, "attachments": tally.attachments,
+        "parse_failures": tally.failures,
         "seconds": round(time.perf_counter() - start, 4)}))
 
 

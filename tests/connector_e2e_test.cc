@@ -30,6 +30,7 @@
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/loopback_listener.h"
 #include "tests/fixtures/server_process.h"
+#include "tests/fixtures/temp_dir.h"
 
 namespace {
 
@@ -52,15 +53,12 @@ class ConnectorE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NE(dovecot, nullptr);
-    char tmpl[] = "/tmp/imapc-data-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    temp_dir_ = tmpl;
-    data_dir_ = temp_dir_ + "/store";
+    ASSERT_TRUE(temp_dir_.ok());
+    data_dir_ = temp_dir_.path() + "/store";
     StartServer();
   }
   void TearDown() override {
-    server_.reset();
-    testing_fixtures::RunCommand(absl::StrCat("rm -rf '", temp_dir_, "'"));
+    server_.reset();  // before temp_dir_ goes
   }
 
   void StartServer(const std::vector<std::string>& flags = {}) {
@@ -115,7 +113,7 @@ class ConnectorE2eTest : public ::testing::Test {
     return r.stages().empty() ? "" : r.stages(r.stages_size() - 1).name();
   }
 
-  std::string temp_dir_;
+  testing_fixtures::TempDir temp_dir_{"imapc-data"};
   std::string data_dir_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<connector::v1::Connector::Stub> stub_;

@@ -28,6 +28,7 @@
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/hostile_server.h"
 #include "tests/fixtures/server_process.h"
+#include "tests/fixtures/temp_dir.h"
 
 namespace {
 
@@ -48,9 +49,9 @@ const char kEte[] = "\xC3\x89t\xC3\xA9";             // "Été", "&AMk-t&AOk-" o
 class GmailProfileTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/imapc-gmail-data-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(tmpl);
+    data_dir_ = new testing_fixtures::TempDir("imapc-gmail-data");
+    ASSERT_TRUE(data_dir_->ok());
+    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(data_dir_->path());
     ASSERT_TRUE(s.ok()) << s.status();
     connector_ = s->release();
   }
@@ -58,6 +59,8 @@ class GmailProfileTest : public ::testing::Test {
     if (connector_ != nullptr) connector_->Stop(SIGTERM);
     delete connector_;
     connector_ = nullptr;
+    delete data_dir_;  // after the server that used it
+    data_dir_ = nullptr;
   }
   void SetUp() override {
     ASSERT_NE(connector_, nullptr);
@@ -117,10 +120,12 @@ class GmailProfileTest : public ::testing::Test {
   }
 
   static ServerProcess* connector_;
+  static testing_fixtures::TempDir* data_dir_;  // the server's
   std::unique_ptr<connector::v1::Connector::Stub> stub_;
 };
 
 ServerProcess* GmailProfileTest::connector_ = nullptr;
+testing_fixtures::TempDir* GmailProfileTest::data_dir_ = nullptr;
 
 TEST_F(GmailProfileTest, GmailColumns) {
   ScriptedServer server({"--gmail"});

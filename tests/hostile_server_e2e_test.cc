@@ -33,6 +33,7 @@
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/loopback_listener.h"
 #include "tests/fixtures/server_process.h"
+#include "tests/fixtures/temp_dir.h"
 
 namespace {
 
@@ -47,9 +48,9 @@ using ::testing::HasSubstr;
 class HostileServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/imapc-hostile-data-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(tmpl);
+    data_dir_ = new testing_fixtures::TempDir("imapc-hostile-data");
+    ASSERT_TRUE(data_dir_->ok());
+    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(data_dir_->path());
     ASSERT_TRUE(s.ok()) << s.status();
     connector_ = s->release();
   }
@@ -57,6 +58,8 @@ class HostileServerTest : public ::testing::Test {
     if (connector_ != nullptr) connector_->Stop(SIGTERM);
     delete connector_;
     connector_ = nullptr;
+    delete data_dir_;  // after the server that used it
+    data_dir_ = nullptr;
   }
   void SetUp() override {
     ASSERT_NE(connector_, nullptr);
@@ -110,10 +113,12 @@ class HostileServerTest : public ::testing::Test {
   }
 
   static ServerProcess* connector_;
+  static testing_fixtures::TempDir* data_dir_;  // the server's
   std::unique_ptr<connector::v1::Connector::Stub> stub_;
 };
 
 ServerProcess* HostileServerTest::connector_ = nullptr;
+testing_fixtures::TempDir* HostileServerTest::data_dir_ = nullptr;
 
 connector::v1::TestConnectionResponse TestConnection(connector::v1::Connector::Stub& stub,
                                                       const Connection& c, grpc::Status* status) {

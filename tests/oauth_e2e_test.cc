@@ -34,6 +34,7 @@
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/loopback_listener.h"
 #include "tests/fixtures/server_process.h"
+#include "tests/fixtures/temp_dir.h"
 
 namespace {
 
@@ -86,9 +87,8 @@ class OAuthE2eTest : public ::testing::Test {
     absl::string_view url = oauth_url;
     ASSERT_TRUE(absl::ConsumePrefix(&url, "http://127.0.0.1:"));
     ASSERT_TRUE(absl::SimpleAtoi(url.substr(0, url.find('/')), &auth_port_));
-    char tmpl[] = "/tmp/imapc-oauth-e2e-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    data_dir_ = new std::string(tmpl);
+    data_dir_ = new testing_fixtures::TempDir("imapc-oauth-e2e");
+    ASSERT_TRUE(data_dir_->ok());
     StartConnector();
     // The folder every stream reads: 2,000 small messages.
     std::unique_ptr<imap::Session> s = EngineSession();
@@ -108,7 +108,7 @@ class OAuthE2eTest : public ::testing::Test {
     delete data_dir_;
   }
   static void StartConnector() {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(*data_dir_);
+    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(data_dir_->path());
     ASSERT_TRUE(s.ok()) << s.status();
     connector_ = s->release();
   }
@@ -185,14 +185,14 @@ class OAuthE2eTest : public ::testing::Test {
   static constexpr int kMessages = 2000;
   static ImapServerFixture* imap_;
   static ServerProcess* connector_;
-  static std::string* data_dir_;
+  static testing_fixtures::TempDir* data_dir_;
   static int auth_port_;
   std::unique_ptr<connector::v1::Connector::Stub> stub_;
 };
 
 ImapServerFixture* OAuthE2eTest::imap_ = nullptr;
 ServerProcess* OAuthE2eTest::connector_ = nullptr;
-std::string* OAuthE2eTest::data_dir_ = nullptr;
+testing_fixtures::TempDir* OAuthE2eTest::data_dir_ = nullptr;
 int OAuthE2eTest::auth_port_ = 0;
 
 // 2,000 messages through a proxy that cuts the first connections, read
@@ -337,7 +337,7 @@ TEST_F(OAuthE2eTest, RotatedRefreshTokenIsStoredAndSurvivesARestart) {
     }
   }
   EXPECT_EQ(Grants(), 2);  // one per server process, each with the then-current refresh token
-  const std::string store = testing_fixtures::ReadFile(*data_dir_ + "/connections.json");
+  const std::string store = testing_fixtures::ReadFile(data_dir_->path() + "/connections.json");
   EXPECT_THAT(store, ::testing::Not(HasSubstr("\"refresh-rotating\"")));
 }
 
@@ -392,9 +392,9 @@ TEST_F(OAuthE2eTest, TokenFailuresHaveTheirCategories) {
 // does): one reads its token from a file an outside agent keeps fresh, one
 // runs a refresh-token grant with its secrets in the secrets directory.
 TEST_F(OAuthE2eTest, DeclaredConnectionsTakeTokensFromFilesAndSecrets) {
-  char tmpl[] = "/tmp/imapc-oauth-declared-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  const testing_fixtures::TempDir declared("imapc-oauth-declared");
+  ASSERT_TRUE(declared.ok());
+  const std::string& dir = declared.path();
   ASSERT_EQ(mkdir((dir + "/secrets").c_str(), 0700), 0);
   ASSERT_EQ(mkdir((dir + "/data").c_str(), 0700), 0);
   auto write = [](const std::string& path, const std::string& text) {

@@ -25,6 +25,7 @@
 #include "tests/fixtures/engine_session.h"
 #include "tests/fixtures/imap_server_fixture.h"
 #include "tests/fixtures/server_process.h"
+#include "tests/fixtures/temp_dir.h"
 
 namespace {
 
@@ -126,9 +127,8 @@ class ReplicasTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NE(dovecot, nullptr);
-    char tmpl[] = "/tmp/imapc-replicas-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(temp_dir_.ok());
+    dir_ = temp_dir_.path();
     engine_ = EngineSession();
     ASSERT_NE(engine_, nullptr);
     const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -158,7 +158,6 @@ class ReplicasTest : public ::testing::Test {
     a_.reset();
     b_.reset();
     if (engine_ != nullptr) (void)engine_->Delete(folder_);
-    RunCommand(absl::StrCat("rm -rf '", dir_, "'"));
   }
 
   std::vector<std::string> DeclaredFlags() const {
@@ -199,7 +198,8 @@ class ReplicasTest : public ::testing::Test {
     return std::vector<uint32_t>(uids_.begin() + static_cast<std::ptrdiff_t>(first), uids_.end());
   }
 
-  std::string dir_;
+  testing_fixtures::TempDir temp_dir_{"imapc-replicas"};
+  std::string dir_;  // temp_dir_'s path
   std::string folder_;
   std::vector<uint32_t> uids_;
   std::unique_ptr<imap::Session> engine_;

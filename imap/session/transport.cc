@@ -316,17 +316,20 @@ class TcpTransport : public Transport {
   bool WaitReadable(absl::Time deadline, uint64_t on_the_wire) {
     int low_water = 1;
     if (on_the_wire >= 2 * kLowWater) {
-      int rcvbuf = 0;
-      socklen_t len = sizeof(rcvbuf);
-      if (getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0 && rcvbuf >= 4 * kLowWater) {
-        low_water = kLowWater;
-      }
+      // The receive buffer only grows: once it was large enough, it is.
+      low_water = low_water_ == kLowWater || ReceiveBuffer() >= 4 * kLowWater ? kLowWater : 1;
     }
     if (low_water != low_water_ &&
         setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &low_water, sizeof(low_water)) == 0) {
       low_water_ = low_water;
     }
     return WaitFor(fd_, POLLIN, deadline);
+  }
+
+  int ReceiveBuffer() const {
+    int rcvbuf = 0;
+    socklen_t len = sizeof(rcvbuf);
+    return getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0 ? rcvbuf : 0;
   }
 
   // Sets ctx_ to the shared context for `options`, made if missing.
